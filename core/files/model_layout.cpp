@@ -1,0 +1,45 @@
+#include "files/model_layout.h"
+
+namespace musetalk::files {
+
+const std::vector<ModelFile>& model_files() {
+  static const std::vector<ModelFile> kFiles = {
+      {"musetalkV15/musetalk.json", "UNet v1.5 config", "TMElyralab/MuseTalk",
+       "musetalkV15/musetalk.json", true, true},
+      {"musetalkV15/unet.pth", "UNet v1.5 weights", "TMElyralab/MuseTalk", "musetalkV15/unet.pth",
+       true, false},
+      {"musetalk/musetalk.json", "UNet v1 config (--version v1)", "TMElyralab/MuseTalk",
+       "musetalk/musetalk.json", false, true},
+      {"musetalk/pytorch_model.bin", "UNet v1 weights (--version v1)", "TMElyralab/MuseTalk",
+       "musetalk/pytorch_model.bin", false, false},
+      {"sd-vae/config.json", "VAE config", "stabilityai/sd-vae-ft-mse", "config.json", true, true},
+      {"sd-vae/diffusion_pytorch_model.bin", "VAE weights", "stabilityai/sd-vae-ft-mse",
+       "diffusion_pytorch_model.bin", true, false},
+      {"whisper/config.json", "Whisper-tiny config", "openai/whisper-tiny", "config.json", true,
+       true},
+      {"whisper/preprocessor_config.json", "Whisper-tiny feature extractor", "openai/whisper-tiny",
+       "preprocessor_config.json", true, true},
+      {"whisper/pytorch_model.bin", "Whisper-tiny weights", "openai/whisper-tiny",
+       "pytorch_model.bin", true, false},
+      {"dwpose/dw-ll_ucoco_384.pth", "DWPose landmarks (avatar creation)", "yzd-v/DWPose",
+       "dw-ll_ucoco_384.pth", true, false},
+      {"face-parse-bisent/79999_iter.pth", "BiSeNet face parsing (avatar creation)",
+       "ManyOtherFunctions/face-parse-bisent", "79999_iter.pth", true, false},
+      {"s3fd/s3fd-619a316812.pth", "S3FD face detector (avatar creation)", "camenduru/facexlib",
+       "s3fd-619a316812.pth", true, false},
+  };
+  return kFiles;
+}
+
+std::string download_hint(const std::string& models_dir) {
+  std::string hint = "Download each file from Hugging Face (https://huggingface.co/<repository>/"
+                     "resolve/main/<file>) into " + models_dir + ":\n";
+  for (const ModelFile& f : model_files()) {
+    hint += "  " + f.repo + "  " + f.repo_path + "  ->  " + models_dir + "/" + f.path +
+            (f.required ? "" : "  (optional)") + "\n";
+  }
+  hint += "See models/README.md for details.";
+  return hint;
+}
+
+}  // namespace musetalk::files

@@ -1,0 +1,24 @@
+#pragma once
+// The weight files the pipeline reads, where they go under the models folder (spec section 2.1)
+// and where users download them from.
+
+#include <string>
+#include <vector>
+
+namespace musetalk::files {
+
+struct ModelFile {
+  std::string path;      // relative to the models folder
+  std::string purpose;   // what needs it
+  std::string repo;      // Hugging Face repository
+  std::string repo_path; // path inside the repository
+  bool required;         // false: only for an optional mode (--version v1)
+  bool is_json;          // a config file rather than weights
+};
+
+const std::vector<ModelFile>& model_files();
+
+// How to get the files, as models/README.md says it.
+std::string download_hint(const std::string& models_dir);
+
+}  // namespace musetalk::files

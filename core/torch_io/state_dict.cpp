@@ -1,0 +1,47 @@
+#include "torch_io/state_dict.h"
+
+#include "files/error.h"
+
+namespace musetalk {
+
+torch::ScalarType to_scalar_type(files::DType t) {
+  using files::DType;
+  switch (t) {
+    case DType::Float32: return torch::kFloat32;
+    case DType::Float16: return torch::kFloat16;
+    case DType::BFloat16: return torch::kBFloat16;
+    case DType::Float64: return torch::kFloat64;
+    case DType::Int64: return torch::kInt64;
+    case DType::Int32: return torch::kInt32;
+    case DType::Int16: return torch::kInt16;
+    case DType::Int8: return torch::kInt8;
+    case DType::UInt8: return torch::kUInt8;
+    case DType::Bool: return torch::kBool;
+  }
+  return torch::kFloat32;
+}
+
+torch::Tensor to_torch(const files::TensorData& t) {
+  if (!t.storage || !t.storage->loaded()) {
+    throw Error(t.storage ? t.storage->key : "tensor", "tensor data was not loaded");
+  }
+  t.check_bounds();
+  std::shared_ptr<files::StorageData> keep = t.storage;
+  // from_blob takes a mutable pointer; the buffer is shared read-only by convention, as torch
+  // shares a storage between the tensors that view it.
+  void* data = const_cast<uint8_t*>(keep->bytes());
+  auto options = torch::TensorOptions().dtype(to_scalar_type(t.dtype)).device(torch::kCPU);
+  torch::Tensor base = torch::from_blob(
+      data, {static_cast<int64_t>(keep->numel)}, [keep](void*) {}, options);
+  return base.as_strided(t.sizes, t.strides, static_cast<int64_t>(t.storage_offset));
+}
+
+StateDict load_state_dict(const std::string& path) {
+  files::Checkpoint ckpt = files::read_checkpoint(path);
+  StateDict out;
+  out.reserve(ckpt.tensors.size());
+  for (const auto& [name, t] : ckpt.tensors) out.insert(name, to_torch(t));
+  return out;
+}
+
+}  // namespace musetalk
