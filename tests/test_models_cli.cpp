@@ -1,0 +1,72 @@
+// `musetalk models check` run as a user runs it: the real binary, real folders.
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "files/model_layout.h"
+#include "test_support.h"
+
+namespace musetalk {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct RunResult {
+  int exit_code;
+  std::string output;
+};
+
+RunResult run_tool(const std::string& args) {
+  const std::string cmd = std::string(MUSETALK_TOOL) + " " + args + " 2>&1";
+  FILE* pipe = popen(cmd.c_str(), "r");
+  if (!pipe) return {-1, "popen failed"};
+  std::string out;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) out.append(buf.data(), n);
+  int status = pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+TEST(ModelsCheck, EmptyFolderListsEveryFileWithTheHintAndExits2) {
+  test::TempDir tmp;
+  RunResult r = run_tool("models check --models " + tmp.path().string());
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  for (const files::ModelFile& f : files::model_files()) {
+    EXPECT_NE(r.output.find("missing  " + f.path), std::string::npos) << f.path << "\n" << r.output;
+    EXPECT_NE(r.output.find(f.repo), std::string::npos) << f.repo;
+  }
+  EXPECT_NE(r.output.find("models/README.md"), std::string::npos);
+}
+
+TEST(ModelsCheck, PresentFilesShowContainerAndWhetherTheyOpen) {
+  test::TempDir tmp;
+  const fs::path dir = tmp.path();
+  fs::create_directories(dir / "musetalkV15");
+  fs::create_directories(dir / "face-parse-bisent");
+  fs::create_directories(dir / "sd-vae");
+  fs::copy_file(test::fixtures_dir() + "/ckpt_zip.pth", dir / "musetalkV15/unet.pth");
+  fs::copy_file(test::fixtures_dir() + "/ckpt_legacy.pth", dir / "face-parse-bisent/79999_iter.pth");
+  { std::ofstream(dir / "musetalkV15/musetalk.json") << R"({"in_channels": 8})"; }
+  { std::ofstream(dir / "sd-vae/config.json") << "{ not json"; }
+  RunResult r = run_tool("models check --models " + dir.string());
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("torch zip"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("torch legacy"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("opens (9 tensors)"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("DOES NOT OPEN"), std::string::npos) << "the broken config.json\n"
+                                                                 << r.output;
+}
+
+TEST(ModelsCheck, UnknownSubcommandFails) {
+  RunResult r = run_tool("models frobnicate");
+  EXPECT_NE(r.exit_code, 0) << r.output;
+}
+
+}  // namespace
+}  // namespace musetalk
