@@ -1,0 +1,76 @@
+#include "files/safetensors_writer.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "files/error.h"
+#include "files/json.h"
+
+namespace musetalk::files {
+namespace {
+
+const char* safetensors_dtype(DType t) {
+  switch (t) {
+    case DType::Float32: return "F32";
+    case DType::Float16: return "F16";
+    case DType::BFloat16: return "BF16";
+    case DType::Float64: return "F64";
+    case DType::Int64: return "I64";
+    case DType::Int32: return "I32";
+    case DType::Int16: return "I16";
+    case DType::Int8: return "I8";
+    case DType::UInt8: return "U8";
+    case DType::Bool: return "BOOL";
+  }
+  return "F32";
+}
+
+}  // namespace
+
+void write_safetensors(const std::string& path,
+                       const std::vector<std::pair<std::string, TensorData>>& tensors) {
+  Json header = Json::object();
+  uint64_t offset = 0;
+  for (const auto& [name, t] : tensors) {
+    Json shape = Json::array();
+    for (int64_t s : t.sizes) shape.push_back(Json::integer(s));
+    Json info = Json::object();
+    info.set("dtype", Json::string(safetensors_dtype(t.dtype)));
+    info.set("shape", shape);
+    const uint64_t n = t.nbytes();
+    info.set("data_offsets", Json::array({Json::integer(static_cast<int64_t>(offset)),
+                                          Json::integer(static_cast<int64_t>(offset + n))}));
+    header.set(name, info);
+    offset += n;
+  }
+  std::string text = header.dump();
+  text.append((8 - text.size() % 8) % 8, ' ');  // align the data to 8 bytes
+
+  const std::string tmp = path + ".part";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) throw Error(path, "cannot be written", "check that the folder exists and is writable");
+    uint8_t len[8];
+    for (int i = 0; i < 8; ++i) len[i] = static_cast<uint8_t>(uint64_t{text.size()} >> (8 * i));
+    out.write(reinterpret_cast<const char*>(len), 8);
+    out << text;
+    for (const auto& [name, t] : tensors) {
+      std::vector<uint8_t> bytes = t.contiguous_bytes();
+      out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    }
+    if (!out.flush()) {
+      out.close();
+      std::remove(tmp.c_str());
+      throw Error(path, "write failed", "check free disk space");
+    }
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) {
+    std::remove(tmp.c_str());
+    throw Error(path, "cannot be written: " + ec.message());
+  }
+}
+
+}  // namespace musetalk::files

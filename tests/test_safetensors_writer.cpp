@@ -1,0 +1,36 @@
+// Writing safetensors: a round trip keeps names, dtypes, shapes and bytes (strided views are
+// written contiguously), and an unwritable path is an error that leaves nothing behind.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "checkpoint_expectations.h"
+#include "files/checkpoint.h"
+#include "files/error.h"
+#include "files/safetensors_writer.h"
+#include "test_support.h"
+
+namespace musetalk {
+namespace {
+
+TEST(SafetensorsWriter, RoundTripsEveryDtypeAndView) {
+  files::Checkpoint mixed = files::read_checkpoint(test::fixtures_dir() + "/ckpt_mixed.pth");
+  test::TempDir tmp;
+  const std::string path = tmp.file("mixed.safetensors");
+  files::write_safetensors(path, mixed.tensors);
+  files::Checkpoint back = files::read_checkpoint(path);
+  EXPECT_EQ(back.container, files::Container::Safetensors);
+  EXPECT_EQ(test::compare_with_expected(back, test::load_expectations().at("ckpt_mixed")), "");
+  EXPECT_FALSE(std::filesystem::exists(path + ".part"));
+}
+
+TEST(SafetensorsWriter, UnwritablePathIsAnErrorWithoutPartialFile) {
+  files::Checkpoint zip = files::read_checkpoint(test::fixtures_dir() + "/ckpt_zip.pth");
+  test::TempDir tmp;
+  const std::string path = tmp.file("no_such_folder/out.safetensors");
+  EXPECT_THROW(files::write_safetensors(path, zip.tensors), Error);
+  EXPECT_FALSE(std::filesystem::exists(path));
+}
+
+}  // namespace
+}  // namespace musetalk
