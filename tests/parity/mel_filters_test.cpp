@@ -1,9 +1,12 @@
-// Whisper front-end pieces checked on their own: the Slaney filter bank against the one Whisper
-// ships, and the per-frame window layout of spec 3.4 on features whose values name their step.
+// Whisper audio-path pieces checked on their own: the Slaney filter bank against the one Whisper
+// ships, the per-frame window layout of spec 3.4 on features whose values name their step, the
+// independence of 30 s segments, and the checkpoint name mapping.
 #include <gtest/gtest.h>
 
 #include "audio/audio_features.h"
 #include "audio/log_mel.h"
+#include "model/strict_load.h"
+#include "nn/whisper_encoder.h"
 #include "test_support.h"
 
 namespace musetalk::audio {
@@ -54,6 +57,49 @@ TEST(FrameWindows, OneWindowPerVideoFrameWithZeroEdges) {
   expect_windows(samples, 30, 99);
   EXPECT_EQ(frame_count(samples, 25), 82);
   EXPECT_EQ(frame_count(33 * 16000, 25), 825);
+}
+
+nn::WhisperConfig tiny_config() {
+  nn::WhisperConfig c;
+  c.d_model = 8;
+  c.encoder_layers = 1;
+  c.encoder_attention_heads = 2;
+  c.encoder_ffn_dim = 16;
+  return c;
+}
+
+TEST(WhisperHiddenStates, SegmentsAreEncodedIndependently) {
+  torch::InferenceMode inference;
+  torch::manual_seed(0);
+  nn::WhisperEncoder encoder(tiny_config());
+  const int64_t segment = 480000;
+  const torch::Tensor samples = torch::randn({33 * 16000}) * 0.1;  // 33 s: two segments
+  const torch::Tensor tail = samples.narrow(0, segment, samples.size(0) - segment);
+
+  LogMelOptions options;
+  const torch::Tensor mel = log_mel_segments(samples, options);
+  ASSERT_EQ(mel.sizes(), (std::vector<int64_t>{2, 80, 3000}));
+  EXPECT_TRUE(torch::allclose(mel[1], log_mel_segments(tail, options)[0], 1e-5, 1e-5));
+
+  const torch::Tensor hidden = whisper_hidden_states(encoder, samples);
+  ASSERT_EQ(hidden.sizes(), (std::vector<int64_t>{1650, 2, 8}));
+  const torch::Tensor tail_hidden = whisper_hidden_states(encoder, tail);
+  ASSERT_EQ(tail_hidden.size(0), 150);
+  EXPECT_TRUE(torch::allclose(hidden.narrow(0, 1500, 150), tail_hidden, 1e-4, 1e-4));
+  EXPECT_EQ(frame_windows(hidden, samples.size(0), 25).size(0), 825);
+}
+
+TEST(WhisperNames, EncoderKeysLoadAndTheRestIsDropped) {
+  nn::WhisperEncoder encoder(tiny_config());
+  for (const std::string prefix : {"model.encoder.", "encoder."}) {
+    StateDict file;
+    for (const auto& p : encoder->named_parameters()) {
+      file.insert(prefix + p.key(), torch::zeros_like(p.value()));
+    }
+    file.insert("model.decoder.layers.0.fc1.weight", torch::zeros({16, 8}));
+    file.insert("proj_out.weight", torch::zeros({51865, 8}));
+    EXPECT_NO_THROW(load_strict(*encoder, file, prefix, nn::whisper_name_mapper())) << prefix;
+  }
 }
 
 }  // namespace
