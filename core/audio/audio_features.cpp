@@ -8,8 +8,6 @@
 namespace musetalk::audio {
 namespace {
 
-using torch::indexing::Slice;
-
 constexpr int64_t kSampleRate = 16000;
 constexpr int64_t kEncoderStepsPerSecond = 50;
 constexpr int64_t kPadLeft = 2, kPadRight = 2;  // MuseTalk's audio_padding_length_{left,right}

@@ -3,7 +3,6 @@
 
 #include "audio/audio_features.h"
 #include "audio/log_mel.h"
-#include "files/error.h"
 #include "files/file_source.h"
 #include "model/strict_load.h"
 #include "nn/whisper_encoder.h"
@@ -28,6 +27,14 @@ int64_t io_fps(const std::string& path) {
   return fps ? std::stoll(fps->as_string()) : 25;
 }
 
+// "io" lists one file per audio case; a single name is accepted too.
+std::vector<std::string> io_files(const files::Json& io) {
+  if (io.is_string()) return {io.as_string()};
+  std::vector<std::string> out;
+  for (const files::Json& f : io.as_array()) out.push_back(f.as_string());
+  return out;
+}
+
 void run_whisper(Case& c) {
   const nn::WhisperConfig config = nn::WhisperConfig::from_json(c.config(), c.name());
   nn::WhisperEncoder encoder(config);
@@ -36,8 +43,7 @@ void run_whisper(Case& c) {
 
   audio::LogMelOptions mel_options;
   mel_options.n_mels = config.num_mel_bins;
-  for (const files::Json& io_name : c.manifest().at("io").as_array()) {
-    const std::string file = io_name.as_string();
+  for (const std::string& file : io_files(c.manifest().at("io"))) {
     const StateDict io = c.io(file);
     const torch::Tensor& samples = io["samples"];
 
