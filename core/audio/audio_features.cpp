@@ -1,0 +1,70 @@
+#include "audio/audio_features.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "audio/log_mel.h"
+
+namespace musetalk::audio {
+namespace {
+
+constexpr int64_t kSampleRate = 16000;
+constexpr int64_t kEncoderStepsPerSecond = 50;
+constexpr int64_t kPadLeft = 2, kPadRight = 2;  // MuseTalk's audio_padding_length_{left,right}
+constexpr int64_t kWindow = 2 * (kPadLeft + kPadRight + 1);
+
+// The reference evaluates floor(L / sr * rate) in Python floats; the same double expression here
+// gives the same integer even where L / sr is not exactly representable.
+int64_t steps_at_rate(int64_t num_samples, int64_t rate) {
+  return static_cast<int64_t>(
+      std::floor(static_cast<double>(num_samples) / static_cast<double>(kSampleRate) *
+                 static_cast<double>(rate)));
+}
+
+}  // namespace
+
+int64_t frame_count(int64_t num_samples, int64_t fps) {
+  return steps_at_rate(num_samples, fps);
+}
+
+torch::Tensor whisper_hidden_states(nn::WhisperEncoder& encoder, const torch::Tensor& samples) {
+  LogMelOptions options;
+  options.n_mels = encoder->config().num_mel_bins;
+  torch::Tensor mel = log_mel_segments(samples, options);
+  std::vector<torch::Tensor> parts;
+  for (int64_t s = 0; s < mel.size(0); ++s) {
+    parts.push_back(encoder->forward(mel.narrow(0, s, 1)).squeeze(0));
+  }
+  torch::Tensor hidden = torch::cat(parts, 0);  // (1500 * S, layers + 1, d)
+  return hidden.narrow(
+      0, 0, std::min(hidden.size(0), steps_at_rate(samples.size(0), kEncoderStepsPerSecond)));
+}
+
+torch::Tensor frame_windows(const torch::Tensor& hidden, int64_t num_samples, int64_t fps) {
+  TORCH_CHECK(fps > 0, "frame_windows: fps must be positive, got ", fps);
+  TORCH_CHECK(hidden.dim() == 3, "frame_windows: expected (T, states, d), got ", hidden.sizes());
+  const double steps_per_frame = static_cast<double>(kEncoderStepsPerSecond) / fps;
+  const auto pad = static_cast<int64_t>(std::ceil(steps_per_frame));
+  // Spec 3.4: pad*2 zero steps in front but pad*3*2 behind, so the window of frame f starts at
+  // step floor(f * 50 / fps) - 2 * pad, i.e. it leans towards later audio. The reference slices
+  // its zero pads from the features, which fails for audio under 12 steps; full pads here.
+  const int64_t front = pad * kPadLeft, back = pad * 3 * kPadRight;
+  torch::Tensor padded = torch::constant_pad_nd(hidden, {0, 0, 0, 0, front, back});
+  const int64_t frames = frame_count(num_samples, fps);
+  TORCH_CHECK(
+      frames == 0 || static_cast<int64_t>(std::floor((frames - 1) * steps_per_frame)) + kWindow <=
+                         padded.size(0),
+      "frame_windows: ", hidden.size(0), " encoder steps are too few for ", frames, " frames of ",
+      num_samples, " samples");
+  std::vector<torch::Tensor> windows;
+  windows.reserve(frames);
+  for (int64_t f = 0; f < frames; ++f) {
+    const auto start = static_cast<int64_t>(std::floor(f * steps_per_frame));
+    windows.push_back(padded.narrow(0, start, kWindow));
+  }
+  if (windows.empty()) return hidden.new_zeros({0, kWindow * hidden.size(1), hidden.size(2)});
+  // (frames, 10, states, d) -> (frames, 10 * states, d): token 5 t + l for 5 states.
+  return torch::stack(windows, 0).reshape({frames, kWindow * hidden.size(1), hidden.size(2)});
+}
+
+}  // namespace musetalk::audio

@@ -1,0 +1,25 @@
+#pragma once
+// MuseTalk v1.5's audio features (spec 3.3-3.4): Whisper hidden states of the whole clip, then
+// one window of encoder steps per video frame as the UNet's audio prompt (before the positional
+// encoding of spec 3.6).
+
+#include <torch/torch.h>
+
+#include "nn/whisper_encoder.h"
+
+namespace musetalk::audio {
+
+// samples: 1-D float32 mono audio at 16 kHz. Each 30 s segment is encoded on its own; the
+// segments' hidden states are concatenated and trimmed to the audio's 20 ms steps.
+// Returns (T_audio, encoder_layers + 1, d_model), T_audio = floor(L / 16000 * 50).
+torch::Tensor whisper_hidden_states(nn::WhisperEncoder& encoder, const torch::Tensor& samples);
+
+// hidden: whisper_hidden_states() of num_samples samples of audio. Returns
+// (num_frames, 10 * hidden.size(1), d) with num_frames = floor(L / 16000 * fps): each frame's ten
+// encoder steps, zeros outside the audio, tokens in time-major, layer-minor order.
+torch::Tensor frame_windows(const torch::Tensor& hidden, int64_t num_samples, int64_t fps);
+
+// floor(num_samples / 16000 * fps), evaluated in double as the reference does.
+int64_t frame_count(int64_t num_samples, int64_t fps);
+
+}  // namespace musetalk::audio
