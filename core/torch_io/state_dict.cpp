@@ -1,6 +1,7 @@
 #include "torch_io/state_dict.h"
 
 #include "files/error.h"
+#include "files/safetensors_writer.h"
 
 namespace musetalk {
 
@@ -34,6 +35,43 @@ torch::Tensor to_torch(const files::TensorData& t) {
   torch::Tensor base = torch::from_blob(
       data, {static_cast<int64_t>(keep->numel)}, [keep](void*) {}, options);
   return base.as_strided(t.sizes, t.strides, static_cast<int64_t>(t.storage_offset));
+}
+
+files::DType to_file_dtype(torch::ScalarType t) {
+  using files::DType;
+  switch (t) {
+    case torch::kFloat32: return DType::Float32;
+    case torch::kFloat16: return DType::Float16;
+    case torch::kBFloat16: return DType::BFloat16;
+    case torch::kFloat64: return DType::Float64;
+    case torch::kInt64: return DType::Int64;
+    case torch::kInt32: return DType::Int32;
+    case torch::kInt16: return DType::Int16;
+    case torch::kInt8: return DType::Int8;
+    case torch::kUInt8: return DType::UInt8;
+    case torch::kBool: return DType::Bool;
+    default: break;
+  }
+  throw Error("tensor", std::string("dtype ") + c10::toString(t) + " cannot be saved");
+}
+
+void save_safetensors(const std::string& path, const StateDict& tensors) {
+  std::vector<std::pair<std::string, files::TensorData>> out;
+  for (const auto& item : tensors) {
+    torch::Tensor t = item.value().detach().to(torch::kCPU).contiguous();
+    auto storage = std::make_shared<files::StorageData>();
+    storage->dtype = to_file_dtype(t.scalar_type());
+    storage->numel = static_cast<uint64_t>(t.numel());
+    const auto* p = static_cast<const uint8_t*>(t.data_ptr());
+    storage->buffer = std::make_shared<const std::vector<uint8_t>>(p, p + t.nbytes());
+    files::TensorData data;
+    data.storage = storage;
+    data.dtype = storage->dtype;
+    data.sizes = t.sizes().vec();
+    data.strides = files::contiguous_strides(data.sizes);
+    out.emplace_back(item.key(), std::move(data));
+  }
+  files::write_safetensors(path, out);
 }
 
 StateDict load_state_dict(const std::string& path) {

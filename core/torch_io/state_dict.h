@@ -21,4 +21,9 @@ torch::Tensor to_torch(const files::TensorData& t);
 // Every tensor of a weight file (any container), in file order. Throws Error naming the file.
 StateDict load_state_dict(const std::string& path);
 
+files::DType to_file_dtype(torch::ScalarType t);
+
+// Writes a state dict as safetensors (via a temporary name, then renamed).
+void save_safetensors(const std::string& path, const StateDict& tensors);
+
 }  // namespace musetalk

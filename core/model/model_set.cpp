@@ -1,0 +1,115 @@
+#include "model/model_set.h"
+
+#include <filesystem>
+
+#include "files/error.h"
+#include "files/file_source.h"
+#include "files/json.h"
+#include "model/strict_load.h"
+
+namespace musetalk {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The first of the candidates that exists, else the first (so the error names it).
+std::string first_present(const fs::path& dir, std::initializer_list<const char*> names) {
+  for (const char* n : names) {
+    if (fs::exists(dir / n)) return (dir / n).string();
+  }
+  return (dir / *names.begin()).string();
+}
+
+files::Json read_config(const std::string& path) {
+  try {
+    return files::Json::parse(files::read_text_file(path));
+  } catch (const files::FormatError& e) {
+    throw Error(path, std::string("not a valid config file: ") + e.what(),
+                "download it again (see models/README.md)");
+  }
+}
+
+// Config parsing errors (wrong types, unsupported values) name the config file.
+template <typename Parse>
+auto parse_config(const std::string& path, Parse parse) {
+  files::Json json = read_config(path);
+  try {
+    return parse(json);
+  } catch (const files::FormatError& e) {
+    throw Error(path, std::string("unexpected config: ") + e.what());
+  } catch (const Error& e) {
+    if (e.input() == path) throw;
+    throw Error(path, e.input() + ": " + e.problem(), e.fix());
+  }
+}
+
+void require_files(const ModelPaths& p) {
+  for (const std::string* f : {&p.unet_config, &p.unet_weights, &p.vae_config, &p.vae_weights,
+                               &p.whisper_config, &p.whisper_weights}) {
+    if (!fs::is_regular_file(*f)) {
+      throw Error(*f, "model file not found",
+                  "download it as models/README.md says; `musetalk models check` lists what is missing");
+    }
+  }
+}
+
+template <typename Module>
+void load_weights(Module& module, const std::string& path, const NameMapper& mapper = {}) {
+  load_strict(*module, load_state_dict(path), path, mapper);
+}
+
+}  // namespace
+
+UNetVersion parse_unet_version(const std::string& text) {
+  if (text == "v15" || text == "v1.5") return UNetVersion::V15;
+  if (text == "v1") return UNetVersion::V1;
+  throw Error("--version " + text, "unknown model version", "use v15 or v1");
+}
+
+ModelPaths ModelPaths::in(const std::string& dir, UNetVersion version) {
+  const fs::path root(dir);
+  ModelPaths p;
+  const fs::path unet = root / (version == UNetVersion::V15 ? "musetalkV15" : "musetalk");
+  p.unet_config = (unet / "musetalk.json").string();
+  p.unet_weights = version == UNetVersion::V15 ? first_present(unet, {"unet.pth", "unet.safetensors"})
+                                               : first_present(unet, {"pytorch_model.bin", "model.safetensors"});
+  p.vae_config = (root / "sd-vae" / "config.json").string();
+  p.vae_weights = first_present(root / "sd-vae",
+                                {"diffusion_pytorch_model.bin", "diffusion_pytorch_model.safetensors"});
+  p.whisper_config = (root / "whisper" / "config.json").string();
+  p.whisper_weights = first_present(root / "whisper", {"pytorch_model.bin", "model.safetensors"});
+  return p;
+}
+
+ModelSet load_model_set(const ModelPaths& paths, torch::Device device, torch::ScalarType dtype) {
+  require_files(paths);
+  ModelSet set;
+  set.device = device;
+  set.dtype = dtype;
+  set.unet_config = parse_config(paths.unet_config, nn::UNetConfig::from_json);
+  set.vae_config = parse_config(paths.vae_config, nn::VaeConfig::from_json);
+  set.whisper_config = parse_config(paths.whisper_config, [&](const files::Json& j) {
+    return nn::WhisperConfig::from_json(j, paths.whisper_config);
+  });
+
+  set.unet = nn::UNet2DConditionModel(set.unet_config);
+  load_weights(set.unet, paths.unet_weights);
+  set.vae = nn::AutoencoderKL(set.vae_config);
+  load_weights(set.vae, paths.vae_weights, nn::vae_name_mapper());
+  set.whisper = nn::WhisperEncoder(set.whisper_config);
+  load_weights(set.whisper, paths.whisper_weights, nn::whisper_name_mapper());
+
+  set.unet->to(device, dtype);
+  set.vae->to(device, dtype);
+  set.whisper->to(device, dtype);
+  set.unet->eval();
+  set.vae->eval();
+  set.whisper->eval();
+  {
+    torch::InferenceMode inference;
+    set.unet->prepare();  // t = 0 constants, after the move (spec 2.4)
+  }
+  return set;
+}
+
+}  // namespace musetalk

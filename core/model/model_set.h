@@ -1,0 +1,43 @@
+#pragma once
+// The networks one render or stream needs, loaded from a models folder laid out as spec 2.1:
+// the UNet (v1.5 or v1), the VAE and the Whisper-tiny encoder, on one device in one dtype.
+
+#include <string>
+
+#include "nn/unet.h"
+#include "nn/vae.h"
+#include "nn/whisper_encoder.h"
+
+namespace musetalk {
+
+enum class UNetVersion { V15, V1 };
+
+// "v15" / "v1.5" / "v1"; throws Error naming the option otherwise.
+UNetVersion parse_unet_version(const std::string& text);
+
+struct ModelPaths {
+  std::string unet_config, unet_weights;
+  std::string vae_config, vae_weights;
+  std::string whisper_config, whisper_weights;
+
+  // The files under DIR; where a .bin and a .safetensors alternative exist, the one present.
+  static ModelPaths in(const std::string& dir, UNetVersion version);
+};
+
+struct ModelSet {
+  nn::UNetConfig unet_config;
+  nn::VaeConfig vae_config;
+  nn::WhisperConfig whisper_config;
+  nn::UNet2DConditionModel unet{nullptr};
+  nn::AutoencoderKL vae{nullptr};
+  nn::WhisperEncoder whisper{nullptr};
+  torch::Device device = torch::kCPU;
+  torch::ScalarType dtype = torch::kFloat32;
+};
+
+// Reads configs and weights (strict name match), moves everything to the device and dtype and
+// precomputes the UNet's t = 0 constants. Throws Error naming the file for anything missing or
+// mismatched.
+ModelSet load_model_set(const ModelPaths& paths, torch::Device device, torch::ScalarType dtype);
+
+}  // namespace musetalk

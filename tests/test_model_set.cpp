@@ -1,0 +1,130 @@
+// Loading a whole model set from a models folder (spec 2.1 layout), and the device and
+// precision options: what works, and the errors a user gets for what does not.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <functional>
+
+#include "files/error.h"
+#include "files/file_source.h"
+#include "files/json.h"
+#include "model/face_generator.h"
+#include "model/model_set.h"
+#include "model/runtime_options.h"
+#include "model/synthetic_weights.h"
+#include "test_support.h"
+
+namespace musetalk {
+namespace {
+
+namespace fs = std::filesystem;
+
+files::Json manifest_config(const std::string& stem) {
+  files::Json m = files::Json::parse(
+      files::read_text_file(test::fixtures_dir() + "/" + stem + ".manifest.json"));
+  return m.at("config");
+}
+
+void write_text(const fs::path& path, const std::string& text) {
+  fs::create_directories(path.parent_path());
+  std::ofstream(path) << text;
+}
+
+template <typename Module>
+void write_weights(const fs::path& path, const Module& module, const std::string& prefix = "") {
+  fs::create_directories(path.parent_path());
+  StateDict weights = synthetic_weights_for(*module);
+  StateDict named;
+  for (const auto& item : weights) named.insert(prefix + item.key(), item.value());
+  save_safetensors(path.string(), named);
+}
+
+// A small but complete models folder: the fixtures' tiny UNet and VAE configs, whisper-tiny.
+void write_tiny_model_set(const fs::path& dir) {
+  const files::Json unet = manifest_config("unet_tiny");
+  const files::Json vae = manifest_config("vae_tiny");
+  const files::Json whisper = manifest_config("whisper_tiny");
+  write_text(dir / "musetalkV15/musetalk.json", unet.dump(2));
+  write_text(dir / "sd-vae/config.json", vae.dump(2));
+  write_text(dir / "whisper/config.json", whisper.dump(2));
+  write_weights(dir / "musetalkV15/unet.safetensors",
+                nn::UNet2DConditionModel(nn::UNetConfig::from_json(unet)));
+  write_weights(dir / "sd-vae/diffusion_pytorch_model.safetensors",
+                nn::AutoencoderKL(nn::VaeConfig::from_json(vae)));
+  write_weights(dir / "whisper/model.safetensors",
+                nn::WhisperEncoder(nn::WhisperConfig::from_json(whisper, "whisper config")), "model.encoder.");
+}
+
+TEST(ModelSet, LoadsATinySetAndGeneratesFaces) {
+  test::TempDir tmp;
+  write_tiny_model_set(tmp.path());
+  ModelSet set = load_model_set(ModelPaths::in(tmp.path().string(), UNetVersion::V15),
+                                torch::kCPU, torch::kFloat32);
+  torch::InferenceMode inference;
+  GeneratedFaces faces = generate_faces(set.unet, set.vae, set.vae_config.scaling_factor,
+                                        torch::zeros({2, 50, 384}), torch::zeros({2, 8, 32, 32}));
+  EXPECT_EQ(faces.latents.sizes().vec(), (std::vector<int64_t>{2, 4, 32, 32}));
+  EXPECT_EQ(faces.bgr.sizes().vec(), (std::vector<int64_t>{2, 256, 256, 3}));
+  EXPECT_EQ(faces.bgr.scalar_type(), torch::kUInt8);
+}
+
+void expect_error_naming(const std::function<void()>& call, const std::string& what,
+                         const std::string& also = "") {
+  try {
+    call();
+    ADD_FAILURE() << "expected an error naming " << what;
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(what), std::string::npos) << e.what();
+    if (!also.empty()) {
+      EXPECT_NE(std::string(e.what()).find(also), std::string::npos) << e.what();
+    }
+  }
+}
+
+TEST(ModelSet, MissingFolderNamesTheFirstMissingFile) {
+  test::TempDir tmp;
+  const auto paths = ModelPaths::in(tmp.file("models"), UNetVersion::V15);
+  expect_error_naming([&] { load_model_set(paths, torch::kCPU, torch::kFloat32); },
+                      "musetalkV15/musetalk.json", "models check");
+}
+
+TEST(ModelSet, MismatchedWeightsNameTheFileAndTheKey) {
+  test::TempDir tmp;
+  write_tiny_model_set(tmp.path());
+  // A VAE config that does not fit the weights: another channel list.
+  files::Json vae = manifest_config("vae_tiny");
+  files::Json wider = files::Json::parse(vae.dump());
+  wider.set("block_out_channels", files::Json::array({files::Json::integer(32), files::Json::integer(64),
+                                                      files::Json::integer(64), files::Json::integer(64)}));
+  write_text(tmp.path() / "sd-vae/config.json", wider.dump());
+  const auto paths = ModelPaths::in(tmp.path().string(), UNetVersion::V15);
+  expect_error_naming([&] { load_model_set(paths, torch::kCPU, torch::kFloat32); },
+                      "diffusion_pytorch_model.safetensors", "other shape");
+}
+
+TEST(ModelSet, BrokenConfigNamesTheConfigFile) {
+  test::TempDir tmp;
+  write_tiny_model_set(tmp.path());
+  write_text(tmp.path() / "whisper/config.json", "{\"d_model\": ");
+  const auto paths = ModelPaths::in(tmp.path().string(), UNetVersion::V15);
+  expect_error_naming([&] { load_model_set(paths, torch::kCPU, torch::kFloat32); },
+                      "whisper/config.json");
+}
+
+TEST(RuntimeOptions, DevicesAndPrecisions) {
+  EXPECT_EQ(parse_device("cpu"), torch::Device(torch::kCPU));
+  expect_error_naming([] { parse_device("tpu"); }, "--device tpu");
+  if (!torch::cuda::is_available()) {
+    EXPECT_EQ(parse_device("auto"), torch::Device(torch::kCPU));
+    expect_error_naming([] { parse_device("cuda:0"); }, "--device cuda:0", "no CUDA device");
+  }
+  EXPECT_EQ(resolve_dtype(parse_precision("auto"), torch::kCPU), torch::kFloat32);
+  EXPECT_EQ(resolve_dtype(parse_precision("auto"), torch::Device(torch::kCUDA, 0)), torch::kFloat16);
+  EXPECT_EQ(resolve_dtype(parse_precision("bf16"), torch::kCPU), torch::kBFloat16);
+  expect_error_naming([] { parse_precision("int4"); }, "--precision int4");
+  expect_error_naming([] { parse_unet_version("v2"); }, "--version v2");
+}
+
+}  // namespace
+}  // namespace musetalk
