@@ -87,12 +87,14 @@ int run(const Options& opt) {
   for (int b : opt.batches) {
     torch::Tensor sample = torch::randn({b, unet_config.in_channels, latent, latent}, tensor_opts);
     torch::Tensor audio = torch::randn({b, 50, unet_config.cross_attention_dim}, tensor_opts);
-    rows.push_back({"unet", b, time_ms([&] { unet->forward(sample, audio); }, device, opt.iters), double(b)});
+    rows.push_back(
+        {"unet", b, time_ms([&] { unet->forward(sample, audio); }, device, opt.iters), double(b)});
     torch::Tensor z = torch::randn({b, vae_config.latent_channels, latent, latent}, tensor_opts);
-    rows.push_back({"vae_decode", b, time_ms([&] { vae->decode(z); }, device, opt.iters), double(b)});
+    rows.push_back(
+        {"vae_decode", b, time_ms([&] { vae->decode(z); }, device, opt.iters), double(b)});
     torch::Tensor mel = torch::randn({b, whisper_config.num_mel_bins, 3000}, tensor_opts);
-    rows.push_back({"whisper_30s", b, time_ms([&] { whisper->forward(mel); }, device, opt.iters),
-                    750.0 * b});
+    rows.push_back(
+        {"whisper_30s", b, time_ms([&] { whisper->forward(mel); }, device, opt.iters), 750.0 * b});
   }
 
   const std::string where = device.str() + " " + std::string(c10::toString(dtype)) + ", " +

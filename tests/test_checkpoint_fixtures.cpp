@@ -16,7 +16,9 @@ namespace {
 namespace fs = std::filesystem;
 using files::Container;
 
-std::string stem_of(const std::string& path) { return fs::path(path).stem().string(); }
+std::string stem_of(const std::string& path) {
+  return fs::path(path).stem().string();
+}
 
 TEST(CheckpointFixtures, EveryFixtureReadsBitExact) {
   auto expectations = test::load_expectations();

@@ -42,7 +42,7 @@ Outcome read_variant(const std::string& path, const test::Expectations& expected
     files::Checkpoint ckpt = files::read_checkpoint(path);
     for (const auto& [name, t] : ckpt.tensors) t.contiguous_bytes();  // touch every element
     return test::compare_with_expected(ckpt, expected).empty() ? Outcome::Exact
-                                                                : Outcome::Different;
+                                                               : Outcome::Different;
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find(path), std::string::npos)
         << label << ": the error does not name the file: " << e.what();

@@ -53,14 +53,15 @@ void write_tiny_model_set(const fs::path& dir) {
   write_weights(dir / "sd-vae/diffusion_pytorch_model.safetensors",
                 nn::AutoencoderKL(nn::VaeConfig::from_json(vae)));
   write_weights(dir / "whisper/model.safetensors",
-                nn::WhisperEncoder(nn::WhisperConfig::from_json(whisper, "whisper config")), "model.encoder.");
+                nn::WhisperEncoder(nn::WhisperConfig::from_json(whisper, "whisper config")),
+                "model.encoder.");
 }
 
 TEST(ModelSet, LoadsATinySetAndGeneratesFaces) {
   test::TempDir tmp;
   write_tiny_model_set(tmp.path());
-  ModelSet set = load_model_set(ModelPaths::in(tmp.path().string(), UNetVersion::V15),
-                                torch::kCPU, torch::kFloat32);
+  ModelSet set = load_model_set(ModelPaths::in(tmp.path().string(), UNetVersion::V15), torch::kCPU,
+                                torch::kFloat32);
   torch::InferenceMode inference;
   GeneratedFaces faces = generate_faces(set.unet, set.vae, set.vae_config.scaling_factor,
                                         torch::zeros({2, 50, 384}), torch::zeros({2, 8, 32, 32}));
@@ -95,8 +96,9 @@ TEST(ModelSet, MismatchedWeightsNameTheFileAndTheKey) {
   // A VAE config that does not fit the weights: another channel list.
   files::Json vae = manifest_config("vae_tiny");
   files::Json wider = files::Json::parse(vae.dump());
-  wider.set("block_out_channels", files::Json::array({files::Json::integer(32), files::Json::integer(64),
-                                                      files::Json::integer(64), files::Json::integer(64)}));
+  wider.set("block_out_channels",
+            files::Json::array({files::Json::integer(32), files::Json::integer(64),
+                                files::Json::integer(64), files::Json::integer(64)}));
   write_text(tmp.path() / "sd-vae/config.json", wider.dump());
   const auto paths = ModelPaths::in(tmp.path().string(), UNetVersion::V15);
   expect_error_naming([&] { load_model_set(paths, torch::kCPU, torch::kFloat32); },
@@ -120,7 +122,8 @@ TEST(RuntimeOptions, DevicesAndPrecisions) {
     expect_error_naming([] { parse_device("cuda:0"); }, "--device cuda:0", "no CUDA device");
   }
   EXPECT_EQ(resolve_dtype(parse_precision("auto"), torch::kCPU), torch::kFloat32);
-  EXPECT_EQ(resolve_dtype(parse_precision("auto"), torch::Device(torch::kCUDA, 0)), torch::kFloat16);
+  EXPECT_EQ(resolve_dtype(parse_precision("auto"), torch::Device(torch::kCUDA, 0)),
+            torch::kFloat16);
   EXPECT_EQ(resolve_dtype(parse_precision("bf16"), torch::kCPU), torch::kBFloat16);
   expect_error_naming([] { parse_precision("int4"); }, "--precision int4");
   expect_error_naming([] { parse_unet_version("v2"); }, "--version v2");

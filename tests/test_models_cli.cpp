@@ -51,7 +51,8 @@ TEST(ModelsCheck, PresentFilesShowContainerAndWhetherTheyOpen) {
   fs::create_directories(dir / "face-parse-bisent");
   fs::create_directories(dir / "sd-vae");
   fs::copy_file(test::fixtures_dir() + "/ckpt_zip.pth", dir / "musetalkV15/unet.pth");
-  fs::copy_file(test::fixtures_dir() + "/ckpt_legacy.pth", dir / "face-parse-bisent/79999_iter.pth");
+  fs::copy_file(test::fixtures_dir() + "/ckpt_legacy.pth",
+                dir / "face-parse-bisent/79999_iter.pth");
   { std::ofstream(dir / "musetalkV15/musetalk.json") << R"({"in_channels": 8})"; }
   { std::ofstream(dir / "sd-vae/config.json") << "{ not json"; }
   RunResult r = run_tool("models check --models " + dir.string());
@@ -60,7 +61,7 @@ TEST(ModelsCheck, PresentFilesShowContainerAndWhetherTheyOpen) {
   EXPECT_NE(r.output.find("torch legacy"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("opens (9 tensors)"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("DOES NOT OPEN"), std::string::npos) << "the broken config.json\n"
-                                                                 << r.output;
+                                                               << r.output;
 }
 
 TEST(ModelsCheck, UnknownSubcommandFails) {

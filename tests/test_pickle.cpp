@@ -45,8 +45,9 @@ Loaded load(const std::string& bytes) {
 }
 
 TEST(Pickle, Protocol0TextOpcodes) {
-  Loaded p = load("(dp0\nVname\np1\nI42\nsVflag\np2\nI01\nsVpi\np3\nF3.5\nsVitems\np4\n"
-                  "(lp5\nI1\naL2L\nas.");
+  Loaded p = load(
+      "(dp0\nVname\np1\nI42\nsVflag\np2\nI01\nsVpi\np3\nF3.5\nsVitems\np4\n"
+      "(lp5\nI1\naL2L\nas.");
   ASSERT_TRUE(p.root->is(ValueKind::Dict));
   EXPECT_EQ(p.root->get("name")->integer, 42);
   EXPECT_TRUE(p.root->get("flag")->is(ValueKind::Bool));
@@ -95,12 +96,12 @@ TEST(Pickle, IntegerEncodings) {
 TEST(Pickle, SetsTuplesAndStackOps) {
   Stream s;
   s.b({0x80, 4, '('});
-  s.b({0x8f, '(', 'K', 1, 'K', 2, 0x90});        // {1, 2}
-  s.b({'(', 'K', 3, 0x91});                      // frozenset({3})
-  s.b({'K', 4, 'K', 5, 0x86});                   // (4, 5)
-  s.b({'K', 6, 0x85});                           // (6,)
-  s.b({'K', 9, '2', '0'});                       // DUP then POP: a 9 stays
-  s.b({'(', 'K', 8, '1'});                       // POP_MARK drops 8
+  s.b({0x8f, '(', 'K', 1, 'K', 2, 0x90});  // {1, 2}
+  s.b({'(', 'K', 3, 0x91});                // frozenset({3})
+  s.b({'K', 4, 'K', 5, 0x86});             // (4, 5)
+  s.b({'K', 6, 0x85});                     // (6,)
+  s.b({'K', 9, '2', '0'});                 // DUP then POP: a 9 stays
+  s.b({'(', 'K', 8, '1'});                 // POP_MARK drops 8
   s.b({'t', '.'});
   Loaded p = load(s.str());
   ASSERT_TRUE(p.root->is(ValueKind::Tuple));
@@ -148,18 +149,18 @@ TEST(Pickle, SelfReferenceCannotHangFlattening) {
 
 TEST(Pickle, MalformedStreamsAreFormatErrors) {
   const std::initializer_list<int> bad[] = {
-      {0x80, 2},                                  // no STOP
-      {0x80, 2, 'a', '.'},                        // APPEND on an empty stack
-      {0x80, 2, 'h', 5, '.'},                     // memo entry never stored
-      {0x80, 2, 'K', 1, 'K', 2, '.'},             // two values left at STOP
+      {0x80, 2},                                         // no STOP
+      {0x80, 2, 'a', '.'},                               // APPEND on an empty stack
+      {0x80, 2, 'h', 5, '.'},                            // memo entry never stored
+      {0x80, 2, 'K', 1, 'K', 2, '.'},                    // two values left at STOP
       {0x80, 2, 'X', 0xff, 0xff, 0xff, 0x7f, 'a', '.'},  // string longer than the data
-      {0x80, 2, 0xff, '.'},                       // unknown opcode
-      {0x80, 9, 'N', '.'},                        // protocol from the future
-      {0x80, 2, '(', 'K', 1, 'Q', '.'},           // persistent id in a plain pickle
-      {0x80, 2, 'K', 1, 'K', 2, 'K', 3, 's', '.'},  // SETITEM on an int
-      {0x80, 5, 0x97, '.'},                       // out-of-band buffer
-      {0x80, 2, ')', 'K', 1, 'a', '.'},           // APPEND to a tuple
-      {0x80, 2, 't', '.'},                        // TUPLE without a MARK
+      {0x80, 2, 0xff, '.'},                              // unknown opcode
+      {0x80, 9, 'N', '.'},                               // protocol from the future
+      {0x80, 2, '(', 'K', 1, 'Q', '.'},                  // persistent id in a plain pickle
+      {0x80, 2, 'K', 1, 'K', 2, 'K', 3, 's', '.'},       // SETITEM on an int
+      {0x80, 5, 0x97, '.'},                              // out-of-band buffer
+      {0x80, 2, ')', 'K', 1, 'a', '.'},                  // APPEND to a tuple
+      {0x80, 2, 't', '.'},                               // TUPLE without a MARK
   };
   for (const auto& bytes : bad) {
     Stream s;

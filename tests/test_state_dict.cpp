@@ -58,7 +58,8 @@ TEST(StateDict, DamagedFileIsAnErrorNamingIt) {
   std::vector<uint8_t> bytes = files::read_whole_file(test::fixtures_dir() + "/ckpt_zip.pth");
   bytes.resize(bytes.size() / 2);
   std::ofstream(path, std::ios::binary)
-      .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+      .write(reinterpret_cast<const char*>(bytes.data()),
+             static_cast<std::streamsize>(bytes.size()));
   try {
     load_state_dict(path);
     FAIL() << "expected an error";

@@ -2,20 +2,24 @@
 // Where tests find the shared fixtures and media, and small helpers they share.
 
 #include <cstdlib>
-#include <random>
 #include <filesystem>
+#include <random>
 #include <string>
 
 namespace musetalk::test {
 
-inline std::string shared_dir() { return MUSETALK_SHARED_DIR; }
+inline std::string shared_dir() {
+  return MUSETALK_SHARED_DIR;
+}
 
 inline std::string fixtures_dir() {
   const char* env = std::getenv("MUSETALK_FIXTURES");
   return env && *env ? env : shared_dir() + "/fixtures";
 }
 
-inline std::string media_dir() { return shared_dir() + "/media"; }
+inline std::string media_dir() {
+  return shared_dir() + "/media";
+}
 
 // A fresh empty folder under the system temp dir, removed when the object goes.
 class TempDir {
@@ -34,7 +38,8 @@ class TempDir {
 inline TempDir::TempDir() {
   auto base = std::filesystem::temp_directory_path();
   for (int i = 0;; ++i) {
-    path_ = base / ("musetalk-test-" + std::to_string(std::random_device{}()) + "-" + std::to_string(i));
+    path_ = base /
+            ("musetalk-test-" + std::to_string(std::random_device{}()) + "-" + std::to_string(i));
     if (std::filesystem::create_directory(path_)) break;
   }
 }

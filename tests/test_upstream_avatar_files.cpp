@@ -44,8 +44,7 @@ std::vector<std::vector<int64_t>> json_boxes(const files::Json& j) {
 
 TEST(UpstreamAvatarFiles, LatentsPtMatchesExpectedValues) {
   files::Json want = expected();
-  files::Checkpoint ckpt =
-      files::read_checkpoint(test::media_dir() + kAvatar + "/latents.pt");
+  files::Checkpoint ckpt = files::read_checkpoint(test::media_dir() + kAvatar + "/latents.pt");
   EXPECT_EQ(ckpt.container, files::Container::TorchZip);
   auto shape = want.at("latents_shape").as_array();
   ASSERT_EQ(ckpt.tensors.size(), static_cast<size_t>(shape[0].as_int()));

@@ -30,10 +30,12 @@ int64_t frame_count(int64_t num_samples, int64_t fps) {
 torch::Tensor whisper_hidden_states(nn::WhisperEncoder& encoder, const torch::Tensor& samples) {
   LogMelOptions options;
   options.n_mels = encoder->config().num_mel_bins;
-  torch::Tensor mel = log_mel_segments(samples, options);
+  // The log-mel runs in float32 on the encoder's device; the encoder in its own dtype.
+  const torch::Tensor& weight = encoder->parameters().front();
+  torch::Tensor mel = log_mel_segments(samples.to(weight.device(), torch::kFloat32), options);
   std::vector<torch::Tensor> parts;
   for (int64_t s = 0; s < mel.size(0); ++s) {
-    parts.push_back(encoder->forward(mel.narrow(0, s, 1)).squeeze(0));
+    parts.push_back(encoder->forward(mel.narrow(0, s, 1).to(weight.scalar_type())).squeeze(0));
   }
   torch::Tensor hidden = torch::cat(parts, 0);  // (1500 * S, layers + 1, d)
   return hidden.narrow(

@@ -18,7 +18,8 @@ torch::Tensor positional_encoding_table(int64_t length, int64_t d_model) {
 
 torch::Tensor add_positional_encoding(const torch::Tensor& tokens) {
   const int64_t length = tokens.size(1), d_model = tokens.size(2);
-  torch::Tensor pe = positional_encoding_table(length, d_model).to(tokens.device(), tokens.scalar_type());
+  torch::Tensor pe =
+      positional_encoding_table(length, d_model).to(tokens.device(), tokens.scalar_type());
   return tokens + pe.unsqueeze(0);  // [B, L, d]
 }
 

@@ -11,11 +11,16 @@ namespace musetalk::files {
 
 const char* container_name(Container c) {
   switch (c) {
-    case Container::TorchZip: return "torch zip";
-    case Container::TorchLegacy: return "torch legacy";
-    case Container::Safetensors: return "safetensors";
-    case Container::Pickle: return "pickle";
-    case Container::Unknown: return "unknown";
+    case Container::TorchZip:
+      return "torch zip";
+    case Container::TorchLegacy:
+      return "torch legacy";
+    case Container::Safetensors:
+      return "safetensors";
+    case Container::Pickle:
+      return "pickle";
+    case Container::Unknown:
+      return "unknown";
   }
   return "?";
 }
@@ -29,9 +34,10 @@ Container detect_container(const std::string& path) {
     return Container::TorchZip;
   }
   // Legacy torch.save: a protocol-2 pickle of the 10-byte magic number 0x1950a86a20f9469cfc6c.
-  static const uint8_t kLegacyMagic[] = {0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46,
-                                         0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19};
-  if (n >= sizeof kLegacyMagic && std::memcmp(head.data(), kLegacyMagic, sizeof kLegacyMagic) == 0) {
+  static const uint8_t kLegacyMagic[] = {0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c,
+                                         0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19};
+  if (n >= sizeof kLegacyMagic &&
+      std::memcmp(head.data(), kLegacyMagic, sizeof kLegacyMagic) == 0) {
     return Container::TorchLegacy;
   }
   // safetensors: u64 header length, then a JSON object.
@@ -60,9 +66,15 @@ Checkpoint read_checkpoint(const std::string& path, const ReadOptions& options) 
   const char* fix = "the file is damaged or incomplete: download it again";
   try {
     switch (out.container) {
-      case Container::TorchZip: read_torch_zip(path, options, out); break;
-      case Container::TorchLegacy: read_torch_legacy(path, options, out); break;
-      case Container::Safetensors: read_safetensors(path, options, out); break;
+      case Container::TorchZip:
+        read_torch_zip(path, options, out);
+        break;
+      case Container::TorchLegacy:
+        read_torch_legacy(path, options, out);
+        break;
+      case Container::Safetensors:
+        read_safetensors(path, options, out);
+        break;
       case Container::Pickle:
         out.document = read_pickle_file(path);
         out.tensors = flatten_tensors(out.document.root());
@@ -72,8 +84,8 @@ Checkpoint read_checkpoint(const std::string& path, const ReadOptions& options) 
                     "use the files named in models/README.md");
     }
   } catch (const FormatError& e) {
-    throw Error(path, std::string("damaged ") + container_name(out.container) + " file: " + e.what(),
-                fix);
+    throw Error(
+        path, std::string("damaged ") + container_name(out.container) + " file: " + e.what(), fix);
   }
   return out;
 }

@@ -13,7 +13,8 @@ FileSource::FileSource(const std::string& path) : path_(path) {
   std::error_code ec;
   fs::file_status st = fs::status(path, ec);
   if (ec || !fs::exists(st)) {
-    throw Error(path, "file not found", "check the path, or download the file (see models/README.md)");
+    throw Error(path, "file not found",
+                "check the path, or download the file (see models/README.md)");
   }
   if (fs::is_directory(st)) throw Error(path, "is a folder, expected a file");
   stream_.open(path, std::ios::binary);

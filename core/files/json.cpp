@@ -14,12 +14,18 @@ constexpr int kMaxDepth = 256;
 
 const char* kind_name(Json::Kind k) {
   switch (k) {
-    case Json::Kind::Null: return "null";
-    case Json::Kind::Bool: return "a boolean";
-    case Json::Kind::Number: return "a number";
-    case Json::Kind::String: return "a string";
-    case Json::Kind::Array: return "an array";
-    case Json::Kind::Object: return "an object";
+    case Json::Kind::Null:
+      return "null";
+    case Json::Kind::Bool:
+      return "a boolean";
+    case Json::Kind::Number:
+      return "a number";
+    case Json::Kind::String:
+      return "a string";
+    case Json::Kind::Array:
+      return "an array";
+    case Json::Kind::Object:
+      return "an object";
   }
   return "?";
 }
@@ -82,13 +88,23 @@ class JsonParser {
     if (depth > kMaxDepth) fail("nesting deeper than 256 levels");
     char c = peek();
     switch (c) {
-      case '{': return object(depth);
-      case '[': return array(depth);
-      case '"': return Json::string(string_literal());
-      case 't': expect_word("true"); return Json::boolean(true);
-      case 'f': expect_word("false"); return Json::boolean(false);
-      case 'n': expect_word("null"); return Json();
-      default: return number();
+      case '{':
+        return object(depth);
+      case '[':
+        return array(depth);
+      case '"':
+        return Json::string(string_literal());
+      case 't':
+        expect_word("true");
+        return Json::boolean(true);
+      case 'f':
+        expect_word("false");
+        return Json::boolean(false);
+      case 'n':
+        expect_word("null");
+        return Json();
+      default:
+        return number();
     }
   }
 
@@ -134,10 +150,14 @@ class JsonParser {
     for (int i = 0; i < 4; ++i) {
       char c = s_[pos_++];
       v <<= 4;
-      if (c >= '0' && c <= '9') v |= c - '0';
-      else if (c >= 'a' && c <= 'f') v |= c - 'a' + 10;
-      else if (c >= 'A' && c <= 'F') v |= c - 'A' + 10;
-      else fail("bad \\u escape");
+      if (c >= '0' && c <= '9')
+        v |= c - '0';
+      else if (c >= 'a' && c <= 'f')
+        v |= c - 'a' + 10;
+      else if (c >= 'A' && c <= 'F')
+        v |= c - 'A' + 10;
+      else
+        fail("bad \\u escape");
     }
     return v;
   }
@@ -157,14 +177,30 @@ class JsonParser {
       if (pos_ >= s_.size()) fail("unterminated escape");
       char e = s_[pos_++];
       switch (e) {
-        case '"': out += '"'; break;
-        case '\\': out += '\\'; break;
-        case '/': out += '/'; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'n': out += '\n'; break;
-        case 'r': out += '\r'; break;
-        case 't': out += '\t'; break;
+        case '"':
+          out += '"';
+          break;
+        case '\\':
+          out += '\\';
+          break;
+        case '/':
+          out += '/';
+          break;
+        case 'b':
+          out += '\b';
+          break;
+        case 'f':
+          out += '\f';
+          break;
+        case 'n':
+          out += '\n';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case 't':
+          out += '\t';
+          break;
         case 'u': {
           uint32_t cp = hex4();
           if (cp >= 0xD800 && cp < 0xDC00 && s_.compare(pos_, 2, "\\u") == 0) {
@@ -176,7 +212,8 @@ class JsonParser {
           append_utf8(out, cp);
           break;
         }
-        default: fail("unknown escape");
+        default:
+          fail("unknown escape");
       }
     }
   }
@@ -261,7 +298,9 @@ Json Json::object(Members members) {
   return j;
 }
 
-Json Json::parse(const std::string& text) { return JsonParser(text).document(); }
+Json Json::parse(const std::string& text) {
+  return JsonParser(text).document();
+}
 
 namespace {
 [[noreturn]] void wrong_kind(Json::Kind got, const char* wanted) {
@@ -337,11 +376,21 @@ void dump_string(std::string& out, const std::string& s) {
   out += '"';
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20) {
           char buf[8];
@@ -364,8 +413,12 @@ void newline(std::string& out, int indent, int depth) {
 
 void Json::dump_to(std::string& out, int indent, int depth) const {
   switch (kind_) {
-    case Kind::Null: out += "null"; break;
-    case Kind::Bool: out += bool_ ? "true" : "false"; break;
+    case Kind::Null:
+      out += "null";
+      break;
+    case Kind::Bool:
+      out += bool_ ? "true" : "false";
+      break;
     case Kind::Number: {
       if (integral_) {
         out += std::to_string(integer_);
@@ -378,7 +431,9 @@ void Json::dump_to(std::string& out, int indent, int depth) const {
       }
       break;
     }
-    case Kind::String: dump_string(out, string_); break;
+    case Kind::String:
+      dump_string(out, string_);
+      break;
     case Kind::Array: {
       out += '[';
       for (size_t i = 0; i < items_.size(); ++i) {

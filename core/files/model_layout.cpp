@@ -32,8 +32,10 @@ const std::vector<ModelFile>& model_files() {
 }
 
 std::string download_hint(const std::string& models_dir) {
-  std::string hint = "Download each file from Hugging Face (https://huggingface.co/<repository>/"
-                     "resolve/main/<file>) into " + models_dir + ":\n";
+  std::string hint =
+      "Download each file from Hugging Face (https://huggingface.co/<repository>/"
+      "resolve/main/<file>) into " +
+      models_dir + ":\n";
   for (const ModelFile& f : model_files()) {
     hint += "  " + f.repo + "  " + f.repo_path + "  ->  " + models_dir + "/" + f.path +
             (f.required ? "" : "  (optional)") + "\n";

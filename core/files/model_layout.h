@@ -8,12 +8,12 @@
 namespace musetalk::files {
 
 struct ModelFile {
-  std::string path;      // relative to the models folder
-  std::string purpose;   // what needs it
-  std::string repo;      // Hugging Face repository
-  std::string repo_path; // path inside the repository
-  bool required;         // false: only for an optional mode (--version v1)
-  bool is_json;          // a config file rather than weights
+  std::string path;       // relative to the models folder
+  std::string purpose;    // what needs it
+  std::string repo;       // Hugging Face repository
+  std::string repo_path;  // path inside the repository
+  bool required;          // false: only for an optional mode (--version v1)
+  bool is_json;           // a config file rather than weights
 };
 
 const std::vector<ModelFile>& model_files();

@@ -13,18 +13,73 @@ namespace {
 
 // Opcode bytes, as named in CPython's Lib/pickletools.py.
 enum Op : uint8_t {
-  MARK = '(', STOP = '.', POP = '0', POP_MARK = '1', DUP = '2', FLOAT = 'F', INT = 'I',
-  BININT = 'J', BININT1 = 'K', LONG = 'L', BININT2 = 'M', NONE = 'N', PERSID = 'P',
-  BINPERSID = 'Q', REDUCE = 'R', STRING = 'S', BINSTRING = 'T', SHORT_BINSTRING = 'U',
-  UNICODE = 'V', BINUNICODE = 'X', APPEND = 'a', BUILD = 'b', GLOBAL = 'c', DICT = 'd',
-  EMPTY_DICT = '}', APPENDS = 'e', GET = 'g', BINGET = 'h', INST = 'i', LONG_BINGET = 'j',
-  LIST = 'l', EMPTY_LIST = ']', OBJ = 'o', PUT = 'p', BINPUT = 'q', LONG_BINPUT = 'r',
-  SETITEM = 's', TUPLE = 't', EMPTY_TUPLE = ')', SETITEMS = 'u', BINFLOAT = 'G',
-  PROTO = 0x80, NEWOBJ = 0x81, EXT1 = 0x82, EXT2 = 0x83, EXT4 = 0x84, TUPLE1 = 0x85,
-  TUPLE2 = 0x86, TUPLE3 = 0x87, NEWTRUE = 0x88, NEWFALSE = 0x89, LONG1 = 0x8a, LONG4 = 0x8b,
-  BINBYTES = 'B', SHORT_BINBYTES = 'C', SHORT_BINUNICODE = 0x8c, BINUNICODE8 = 0x8d,
-  BINBYTES8 = 0x8e, EMPTY_SET = 0x8f, ADDITEMS = 0x90, FROZENSET = 0x91, NEWOBJ_EX = 0x92,
-  STACK_GLOBAL = 0x93, MEMOIZE = 0x94, FRAME = 0x95, BYTEARRAY8 = 0x96, NEXT_BUFFER = 0x97,
+  MARK = '(',
+  STOP = '.',
+  POP = '0',
+  POP_MARK = '1',
+  DUP = '2',
+  FLOAT = 'F',
+  INT = 'I',
+  BININT = 'J',
+  BININT1 = 'K',
+  LONG = 'L',
+  BININT2 = 'M',
+  NONE = 'N',
+  PERSID = 'P',
+  BINPERSID = 'Q',
+  REDUCE = 'R',
+  STRING = 'S',
+  BINSTRING = 'T',
+  SHORT_BINSTRING = 'U',
+  UNICODE = 'V',
+  BINUNICODE = 'X',
+  APPEND = 'a',
+  BUILD = 'b',
+  GLOBAL = 'c',
+  DICT = 'd',
+  EMPTY_DICT = '}',
+  APPENDS = 'e',
+  GET = 'g',
+  BINGET = 'h',
+  INST = 'i',
+  LONG_BINGET = 'j',
+  LIST = 'l',
+  EMPTY_LIST = ']',
+  OBJ = 'o',
+  PUT = 'p',
+  BINPUT = 'q',
+  LONG_BINPUT = 'r',
+  SETITEM = 's',
+  TUPLE = 't',
+  EMPTY_TUPLE = ')',
+  SETITEMS = 'u',
+  BINFLOAT = 'G',
+  PROTO = 0x80,
+  NEWOBJ = 0x81,
+  EXT1 = 0x82,
+  EXT2 = 0x83,
+  EXT4 = 0x84,
+  TUPLE1 = 0x85,
+  TUPLE2 = 0x86,
+  TUPLE3 = 0x87,
+  NEWTRUE = 0x88,
+  NEWFALSE = 0x89,
+  LONG1 = 0x8a,
+  LONG4 = 0x8b,
+  BINBYTES = 'B',
+  SHORT_BINBYTES = 'C',
+  SHORT_BINUNICODE = 0x8c,
+  BINUNICODE8 = 0x8d,
+  BINBYTES8 = 0x8e,
+  EMPTY_SET = 0x8f,
+  ADDITEMS = 0x90,
+  FROZENSET = 0x91,
+  NEWOBJ_EX = 0x92,
+  STACK_GLOBAL = 0x93,
+  MEMOIZE = 0x94,
+  FRAME = 0x95,
+  BYTEARRAY8 = 0x96,
+  NEXT_BUFFER = 0x97,
   READONLY_BUFFER = 0x98,
 };
 
@@ -107,7 +162,8 @@ class Machine {
 
   // Little-endian two's complement of n bytes (LONG1/LONG4).
   Value* make_long(const uint8_t* p, size_t n) {
-    if (n > 8) return make_text(ValueKind::BigInt, std::string(reinterpret_cast<const char*>(p), n));
+    if (n > 8)
+      return make_text(ValueKind::BigInt, std::string(reinterpret_cast<const char*>(p), n));
     uint64_t u = 0;
     for (size_t i = 0; i < n; ++i) u |= static_cast<uint64_t>(p[i]) << (8 * i);
     if (n > 0 && n < 8 && (p[n - 1] & 0x80)) u |= ~uint64_t{0} << (8 * n);  // sign-extend
@@ -169,13 +225,25 @@ class Machine {
         if (proto > 5) fail("pickle protocol " + std::to_string(proto) + " is newer than 5");
         break;
       }
-      case FRAME: in_.u64(); break;  // frames are only a read-ahead hint
-      case MARK: marks_.push_back(stack_.size()); break;
-      case POP: pop(); break;
-      case POP_MARK: pop_mark(); break;
-      case DUP: push(top()); break;
+      case FRAME:
+        in_.u64();
+        break;  // frames are only a read-ahead hint
+      case MARK:
+        marks_.push_back(stack_.size());
+        break;
+      case POP:
+        pop();
+        break;
+      case POP_MARK:
+        pop_mark();
+        break;
+      case DUP:
+        push(top());
+        break;
 
-      case NONE: push(make(ValueKind::None)); break;
+      case NONE:
+        push(make(ValueKind::None));
+        break;
       case NEWTRUE:
       case NEWFALSE: {
         Value* v = make(ValueKind::Bool);
@@ -183,9 +251,15 @@ class Machine {
         push(v);
         break;
       }
-      case BININT: push(make_int(in_.i32())); break;
-      case BININT1: push(make_int(in_.u8())); break;
-      case BININT2: push(make_int(in_.u16())); break;
+      case BININT:
+        push(make_int(in_.i32()));
+        break;
+      case BININT1:
+        push(make_int(in_.u8()));
+        break;
+      case BININT2:
+        push(make_int(in_.u16()));
+        break;
       case LONG1: {
         size_t n = in_.u8();
         push(make_long(in_.take(n), n));
@@ -241,13 +315,25 @@ class Machine {
         break;
       }
 
-      case BINUNICODE: push(make_text(ValueKind::String, in_.string(length(in_.u32())))); break;
-      case SHORT_BINUNICODE: push(make_text(ValueKind::String, in_.string(in_.u8()))); break;
-      case BINUNICODE8: push(make_text(ValueKind::String, in_.string(length(in_.u64())))); break;
-      case BINBYTES: push(make_text(ValueKind::Bytes, in_.string(length(in_.u32())))); break;
-      case SHORT_BINBYTES: push(make_text(ValueKind::Bytes, in_.string(in_.u8()))); break;
+      case BINUNICODE:
+        push(make_text(ValueKind::String, in_.string(length(in_.u32()))));
+        break;
+      case SHORT_BINUNICODE:
+        push(make_text(ValueKind::String, in_.string(in_.u8())));
+        break;
+      case BINUNICODE8:
+        push(make_text(ValueKind::String, in_.string(length(in_.u64()))));
+        break;
+      case BINBYTES:
+        push(make_text(ValueKind::Bytes, in_.string(length(in_.u32()))));
+        break;
+      case SHORT_BINBYTES:
+        push(make_text(ValueKind::Bytes, in_.string(in_.u8())));
+        break;
       case BINBYTES8:
-      case BYTEARRAY8: push(make_text(ValueKind::Bytes, in_.string(length(in_.u64())))); break;
+      case BYTEARRAY8:
+        push(make_text(ValueKind::Bytes, in_.string(length(in_.u64()))));
+        break;
       // Python 2 str: bytes that are usually text; keep them as a string.
       case BINSTRING: {
         int32_t n = in_.i32();
@@ -255,7 +341,9 @@ class Machine {
         push(make_text(ValueKind::String, in_.string(length(static_cast<uint64_t>(n)))));
         break;
       }
-      case SHORT_BINSTRING: push(make_text(ValueKind::String, in_.string(in_.u8()))); break;
+      case SHORT_BINSTRING:
+        push(make_text(ValueKind::String, in_.string(in_.u8())));
+        break;
       case STRING: {
         std::string s = in_.line();
         if (s.size() < 2 || (s.front() != '\'' && s.front() != '"') || s.back() != s.front()) {
@@ -264,10 +352,16 @@ class Machine {
         push(make_text(ValueKind::String, s.substr(1, s.size() - 2)));
         break;
       }
-      case UNICODE: push(make_text(ValueKind::String, in_.line())); break;
+      case UNICODE:
+        push(make_text(ValueKind::String, in_.line()));
+        break;
 
-      case EMPTY_TUPLE: push(make_tuple({})); break;
-      case TUPLE: push(make_tuple(pop_mark())); break;
+      case EMPTY_TUPLE:
+        push(make_tuple({}));
+        break;
+      case TUPLE:
+        push(make_tuple(pop_mark()));
+        break;
       case TUPLE1: {
         Value* a = pop();
         push(make_tuple({a}));
@@ -286,7 +380,9 @@ class Machine {
         push(make_tuple({a, b, c}));
         break;
       }
-      case EMPTY_LIST: push(make(ValueKind::List)); break;
+      case EMPTY_LIST:
+        push(make(ValueKind::List));
+        break;
       case LIST: {
         Value* v = make(ValueKind::List);
         v->items = pop_mark();
@@ -304,7 +400,9 @@ class Machine {
         list->items.insert(list->items.end(), items.begin(), items.end());
         break;
       }
-      case EMPTY_DICT: push(make(ValueKind::Dict)); break;
+      case EMPTY_DICT:
+        push(make(ValueKind::Dict));
+        break;
       case DICT: {
         std::vector<Value*> kv = pop_mark();
         Value* d = make(ValueKind::Dict);
@@ -323,7 +421,9 @@ class Machine {
         set_items(top(), kv);
         break;
       }
-      case EMPTY_SET: push(make(ValueKind::Set)); break;
+      case EMPTY_SET:
+        push(make(ValueKind::Set));
+        break;
       case ADDITEMS: {
         std::vector<Value*> items = pop_mark();
         Value* set = top();
@@ -338,13 +438,27 @@ class Machine {
         break;
       }
 
-      case BINPUT: memo_put(in_.u8()); break;
-      case LONG_BINPUT: memo_put(in_.u32()); break;
-      case MEMOIZE: memo_put(memo_.size()); break;
-      case PUT: memo_put(std::strtoull(text_decimal_line().c_str(), nullptr, 10)); break;
-      case BINGET: push(memo_get(in_.u8())); break;
-      case LONG_BINGET: push(memo_get(in_.u32())); break;
-      case GET: push(memo_get(std::strtoull(text_decimal_line().c_str(), nullptr, 10))); break;
+      case BINPUT:
+        memo_put(in_.u8());
+        break;
+      case LONG_BINPUT:
+        memo_put(in_.u32());
+        break;
+      case MEMOIZE:
+        memo_put(memo_.size());
+        break;
+      case PUT:
+        memo_put(std::strtoull(text_decimal_line().c_str(), nullptr, 10));
+        break;
+      case BINGET:
+        push(memo_get(in_.u8()));
+        break;
+      case LONG_BINGET:
+        push(memo_get(in_.u32()));
+        break;
+      case GET:
+        push(memo_get(std::strtoull(text_decimal_line().c_str(), nullptr, 10)));
+        break;
 
       case GLOBAL: {
         std::string module = in_.line();
@@ -409,9 +523,11 @@ class Machine {
       }
       case EXT1:
       case EXT2:
-      case EXT4: fail("extension registry opcodes are not supported");
+      case EXT4:
+        fail("extension registry opcodes are not supported");
       case NEXT_BUFFER:
-      case READONLY_BUFFER: fail("out-of-band buffers (protocol 5) are not supported");
+      case READONLY_BUFFER:
+        fail("out-of-band buffers (protocol 5) are not supported");
       default: {
         char buf[8];
         std::snprintf(buf, sizeof buf, "0x%02x", op);

@@ -16,21 +16,35 @@ const Value* Value::get(const std::string& key) const {
 
 std::string Value::describe() const {
   switch (kind) {
-    case ValueKind::None: return "None";
-    case ValueKind::Bool: return "a bool";
+    case ValueKind::None:
+      return "None";
+    case ValueKind::Bool:
+      return "a bool";
     case ValueKind::Int:
-    case ValueKind::BigInt: return "an int";
-    case ValueKind::Float: return "a float";
-    case ValueKind::String: return "a string";
-    case ValueKind::Bytes: return "bytes";
-    case ValueKind::List: return "a list";
-    case ValueKind::Tuple: return "a tuple";
-    case ValueKind::Set: return "a set";
-    case ValueKind::Dict: return "a dict";
-    case ValueKind::Tensor: return from_numpy ? "a numpy array" : "a tensor";
-    case ValueKind::Storage: return "a storage";
-    case ValueKind::Global: return module + "." + name;
-    case ValueKind::Object: return "a " + module + "." + name + " object";
+    case ValueKind::BigInt:
+      return "an int";
+    case ValueKind::Float:
+      return "a float";
+    case ValueKind::String:
+      return "a string";
+    case ValueKind::Bytes:
+      return "bytes";
+    case ValueKind::List:
+      return "a list";
+    case ValueKind::Tuple:
+      return "a tuple";
+    case ValueKind::Set:
+      return "a set";
+    case ValueKind::Dict:
+      return "a dict";
+    case ValueKind::Tensor:
+      return from_numpy ? "a numpy array" : "a tensor";
+    case ValueKind::Storage:
+      return "a storage";
+    case ValueKind::Global:
+      return module + "." + name;
+    case ValueKind::Object:
+      return "a " + module + "." + name + " object";
   }
   return "?";
 }
@@ -86,7 +100,8 @@ struct Flattener {
           visit(*v.items[i], join(prefix, std::to_string(i)), depth + 1);
         }
         return;
-      default: return;
+      default:
+        return;
     }
   }
 };

@@ -17,10 +17,10 @@ enum class ValueKind {
   None,
   Bool,
   Int,
-  BigInt,   // integers wider than 64 bits: little-endian two's complement bytes in `text`
+  BigInt,  // integers wider than 64 bits: little-endian two's complement bytes in `text`
   Float,
-  String,   // UTF-8 text
-  Bytes,    // raw bytes in `text`
+  String,  // UTF-8 text
+  Bytes,   // raw bytes in `text`
   List,
   Tuple,
   Set,
@@ -36,12 +36,12 @@ struct Value {
   bool boolean = false;
   int64_t integer = 0;
   double real = 0;
-  std::string text;                              // String, Bytes, BigInt
-  std::string module, name;                      // Global, Object (the class)
-  std::vector<Value*> items;                     // List, Tuple, Set; Object: constructor args
+  std::string text;                                // String, Bytes, BigInt
+  std::string module, name;                        // Global, Object (the class)
+  std::vector<Value*> items;                       // List, Tuple, Set; Object: constructor args
   std::vector<std::pair<Value*, Value*>> entries;  // Dict (insertion order)
-  Value* state = nullptr;                        // BUILD state (Dict: object attributes)
-  TensorData tensor;                             // Tensor; Storage: storage + offset + numel
+  Value* state = nullptr;                          // BUILD state (Dict: object attributes)
+  TensorData tensor;                               // Tensor; Storage: storage + offset + numel
   bool from_numpy = false;
 
   bool is(ValueKind k) const { return kind == k; }

@@ -122,16 +122,24 @@ Value* numpy_scalar(PickleDocument& doc, const Value& callable, const Value& arg
       v->kind = ValueKind::Bool;
       v->boolean = b[0] != 0;
       break;
-    case DType::UInt8: v->integer = b[0]; break;
-    case DType::Int8: v->integer = static_cast<int8_t>(b[0]); break;
-    case DType::Int16: v->integer = static_cast<int16_t>(b[0] | (b[1] << 8)); break;
+    case DType::UInt8:
+      v->integer = b[0];
+      break;
+    case DType::Int8:
+      v->integer = static_cast<int8_t>(b[0]);
+      break;
+    case DType::Int16:
+      v->integer = static_cast<int16_t>(b[0] | (b[1] << 8));
+      break;
     case DType::Int32: {
       int32_t i;
       std::memcpy(&i, b, 4);
       v->integer = i;
       break;
     }
-    case DType::Int64: std::memcpy(&v->integer, b, 8); break;
+    case DType::Int64:
+      std::memcpy(&v->integer, b, 8);
+      break;
     case DType::Float16:
       v->kind = ValueKind::Float;
       v->real = half_to_float(static_cast<uint16_t>(b[0] | (b[1] << 8)));
@@ -147,7 +155,8 @@ Value* numpy_scalar(PickleDocument& doc, const Value& callable, const Value& arg
       v->kind = ValueKind::Float;
       std::memcpy(&v->real, b, 8);
       break;
-    case DType::BFloat16: break;  // numpy has no bfloat16
+    case DType::BFloat16:
+      break;  // numpy has no bfloat16
   }
   return v;
 }
@@ -250,11 +259,11 @@ std::optional<DType> torch_storage_dtype(const Value& cls) {
     return std::nullopt;
   }
   static const std::pair<const char*, DType> kStorages[] = {
-      {"FloatStorage", DType::Float32},   {"HalfStorage", DType::Float16},
+      {"FloatStorage", DType::Float32},     {"HalfStorage", DType::Float16},
       {"BFloat16Storage", DType::BFloat16}, {"DoubleStorage", DType::Float64},
-      {"LongStorage", DType::Int64},      {"IntStorage", DType::Int32},
-      {"ShortStorage", DType::Int16},     {"CharStorage", DType::Int8},
-      {"ByteStorage", DType::UInt8},      {"BoolStorage", DType::Bool},
+      {"LongStorage", DType::Int64},        {"IntStorage", DType::Int32},
+      {"ShortStorage", DType::Int16},       {"CharStorage", DType::Int8},
+      {"ByteStorage", DType::UInt8},        {"BoolStorage", DType::Bool},
       {"UntypedStorage", DType::UInt8},
   };
   for (const auto& [name, t] : kStorages) {
@@ -314,8 +323,11 @@ void apply_python_state(PickleDocument&, Value& obj, Value& state) {
     case ValueKind::Dict:  // attributes such as a state dict's _metadata
     case ValueKind::Tensor:
     case ValueKind::List:
-    case ValueKind::Set: obj.state = &state; return;
-    default: throw FormatError("BUILD on " + obj.describe());
+    case ValueKind::Set:
+      obj.state = &state;
+      return;
+    default:
+      throw FormatError("BUILD on " + obj.describe());
   }
 }
 

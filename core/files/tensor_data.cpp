@@ -10,31 +10,45 @@ namespace musetalk::files {
 size_t element_size(DType t) {
   switch (t) {
     case DType::Float64:
-    case DType::Int64: return 8;
+    case DType::Int64:
+      return 8;
     case DType::Float32:
-    case DType::Int32: return 4;
+    case DType::Int32:
+      return 4;
     case DType::Float16:
     case DType::BFloat16:
-    case DType::Int16: return 2;
+    case DType::Int16:
+      return 2;
     case DType::Int8:
     case DType::UInt8:
-    case DType::Bool: return 1;
+    case DType::Bool:
+      return 1;
   }
   return 1;
 }
 
 const char* dtype_name(DType t) {
   switch (t) {
-    case DType::Float32: return "float32";
-    case DType::Float16: return "float16";
-    case DType::BFloat16: return "bfloat16";
-    case DType::Float64: return "float64";
-    case DType::Int64: return "int64";
-    case DType::Int32: return "int32";
-    case DType::Int16: return "int16";
-    case DType::Int8: return "int8";
-    case DType::UInt8: return "uint8";
-    case DType::Bool: return "bool";
+    case DType::Float32:
+      return "float32";
+    case DType::Float16:
+      return "float16";
+    case DType::BFloat16:
+      return "bfloat16";
+    case DType::Float64:
+      return "float64";
+    case DType::Int64:
+      return "int64";
+    case DType::Int32:
+      return "int32";
+    case DType::Int16:
+      return "int16";
+    case DType::Int8:
+      return "int8";
+    case DType::UInt8:
+      return "uint8";
+    case DType::Bool:
+      return "bool";
   }
   return "?";
 }
@@ -81,8 +95,10 @@ double element_as_double(DType t, const uint8_t* p) {
       std::memcpy(&d, p, 8);
       return d;
     }
-    case DType::Float16: return half_to_float(static_cast<uint16_t>(p[0] | (p[1] << 8)));
-    case DType::BFloat16: return bfloat16_to_float(static_cast<uint16_t>(p[0] | (p[1] << 8)));
+    case DType::Float16:
+      return half_to_float(static_cast<uint16_t>(p[0] | (p[1] << 8)));
+    case DType::BFloat16:
+      return bfloat16_to_float(static_cast<uint16_t>(p[0] | (p[1] << 8)));
     case DType::Int64: {
       int64_t i;
       std::memcpy(&i, p, 8);
@@ -98,9 +114,12 @@ double element_as_double(DType t, const uint8_t* p) {
       std::memcpy(&i, p, 2);
       return i;
     }
-    case DType::Int8: return static_cast<int8_t>(p[0]);
-    case DType::UInt8: return p[0];
-    case DType::Bool: return p[0] != 0;
+    case DType::Int8:
+      return static_cast<int8_t>(p[0]);
+    case DType::UInt8:
+      return p[0];
+    case DType::Bool:
+      return p[0] != 0;
   }
   return 0;
 }

@@ -19,10 +19,10 @@ const char* dtype_name(DType t);  // "float32", "float16", ...
 // the same storage (tied weights, views with an offset).
 struct StorageData {
   DType dtype = DType::Float32;
-  std::string key;            // the storage's name in the container
-  std::string location;       // where it was saved from ("cpu", "cuda:0"); tensors load on the CPU
-  uint64_t numel = 0;         // elements
-  uint64_t file_offset = 0;   // where its bytes start in the file
+  std::string key;           // the storage's name in the container
+  std::string location;      // where it was saved from ("cpu", "cuda:0"); tensors load on the CPU
+  uint64_t numel = 0;        // elements
+  uint64_t file_offset = 0;  // where its bytes start in the file
   std::shared_ptr<const std::vector<uint8_t>> buffer;  // null until the data is read
   size_t buffer_offset = 0;
 

@@ -15,7 +15,7 @@ struct ZipEntry {
   uint64_t header_offset = 0;  // local file header
   uint64_t size = 0;           // uncompressed = stored size
   uint32_t crc = 0;
-  uint16_t method = 0;         // 0 = stored
+  uint16_t method = 0;  // 0 = stored
 };
 
 class ZipArchive {

@@ -47,8 +47,9 @@ void require_files(const ModelPaths& p) {
   for (const std::string* f : {&p.unet_config, &p.unet_weights, &p.vae_config, &p.vae_weights,
                                &p.whisper_config, &p.whisper_weights}) {
     if (!fs::is_regular_file(*f)) {
-      throw Error(*f, "model file not found",
-                  "download it as models/README.md says; `musetalk models check` lists what is missing");
+      throw Error(
+          *f, "model file not found",
+          "download it as models/README.md says; `musetalk models check` lists what is missing");
     }
   }
 }
@@ -71,11 +72,12 @@ ModelPaths ModelPaths::in(const std::string& dir, UNetVersion version) {
   ModelPaths p;
   const fs::path unet = root / (version == UNetVersion::V15 ? "musetalkV15" : "musetalk");
   p.unet_config = (unet / "musetalk.json").string();
-  p.unet_weights = version == UNetVersion::V15 ? first_present(unet, {"unet.pth", "unet.safetensors"})
-                                               : first_present(unet, {"pytorch_model.bin", "model.safetensors"});
+  p.unet_weights = version == UNetVersion::V15
+                       ? first_present(unet, {"unet.pth", "unet.safetensors"})
+                       : first_present(unet, {"pytorch_model.bin", "model.safetensors"});
   p.vae_config = (root / "sd-vae" / "config.json").string();
-  p.vae_weights = first_present(root / "sd-vae",
-                                {"diffusion_pytorch_model.bin", "diffusion_pytorch_model.safetensors"});
+  p.vae_weights = first_present(
+      root / "sd-vae", {"diffusion_pytorch_model.bin", "diffusion_pytorch_model.safetensors"});
   p.whisper_config = (root / "whisper" / "config.json").string();
   p.whisper_weights = first_present(root / "whisper", {"pytorch_model.bin", "model.safetensors"});
   return p;
@@ -99,12 +101,13 @@ ModelSet load_model_set(const ModelPaths& paths, torch::Device device, torch::Sc
   set.whisper = nn::WhisperEncoder(set.whisper_config);
   load_weights(set.whisper, paths.whisper_weights, nn::whisper_name_mapper());
 
-  set.unet->to(device, dtype);
-  set.vae->to(device, dtype);
-  set.whisper->to(device, dtype);
-  set.unet->eval();
-  set.vae->eval();
-  set.whisper->eval();
+  for (torch::nn::Module* m : {static_cast<torch::nn::Module*>(set.unet.get()),
+                               static_cast<torch::nn::Module*>(set.vae.get()),
+                               static_cast<torch::nn::Module*>(set.whisper.get())}) {
+    m->to(device, dtype);
+    m->eval();
+    for (auto& p : m->parameters()) p.set_requires_grad(false);  // inference only
+  }
   {
     torch::InferenceMode inference;
     set.unet->prepare();  // t = 0 constants, after the move (spec 2.4)

@@ -7,7 +7,8 @@
 namespace musetalk {
 
 torch::Device parse_device(const std::string& text) {
-  if (text == "auto") return torch::cuda::is_available() ? torch::Device(torch::kCUDA, 0) : torch::kCPU;
+  if (text == "auto")
+    return torch::cuda::is_available() ? torch::Device(torch::kCUDA, 0) : torch::kCPU;
   if (text == "cpu") return torch::kCPU;
   if (text == "cuda" || text.rfind("cuda:", 0) == 0) {
     int index = 0;
@@ -24,7 +25,8 @@ torch::Device parse_device(const std::string& text) {
                   "use --device cpu, or a LibTorch built with CUDA");
     }
     if (index >= count) {
-      throw Error("--device " + text, "this machine has " + std::to_string(count) + " CUDA device(s)",
+      throw Error("--device " + text,
+                  "this machine has " + std::to_string(count) + " CUDA device(s)",
                   "use an index below " + std::to_string(count));
     }
     return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
@@ -42,10 +44,14 @@ Precision parse_precision(const std::string& text) {
 
 torch::ScalarType resolve_dtype(Precision p, const torch::Device& device) {
   switch (p) {
-    case Precision::FP32: return torch::kFloat32;
-    case Precision::FP16: return torch::kFloat16;
-    case Precision::BF16: return torch::kBFloat16;
-    case Precision::Auto: break;
+    case Precision::FP32:
+      return torch::kFloat32;
+    case Precision::FP16:
+      return torch::kFloat16;
+    case Precision::BF16:
+      return torch::kBFloat16;
+    case Precision::Auto:
+      break;
   }
   return device.is_cuda() ? torch::kFloat16 : torch::kFloat32;
 }

@@ -67,8 +67,9 @@ void load_strict(torch::nn::Module& module, const StateDict& weights, const std:
     if (!missing.empty()) problem << "\n  missing:" << list(missing);
     if (!unexpected.empty()) problem << "\n  unexpected:" << list(unexpected);
     if (!mismatched.empty()) problem << "\n  other shape:" << list(mismatched);
-    throw Error(source, problem.str(),
-                "use the weight file made for this model and its config file (see models/README.md)");
+    throw Error(
+        source, problem.str(),
+        "use the weight file made for this model and its config file (see models/README.md)");
   }
   torch::NoGradGuard no_grad;
   for (const auto& [name, src] : matched) targets.at(name).copy_(*src);
@@ -77,8 +78,10 @@ void load_strict(torch::nn::Module& module, const StateDict& weights, const std:
 std::vector<std::pair<std::string, std::vector<int64_t>>> named_shapes(
     const torch::nn::Module& module) {
   std::vector<std::pair<std::string, std::vector<int64_t>>> out;
-  for (const auto& p : module.named_parameters(true)) out.emplace_back(p.key(), p.value().sizes().vec());
-  for (const auto& b : module.named_buffers(true)) out.emplace_back(b.key(), b.value().sizes().vec());
+  for (const auto& p : module.named_parameters(true))
+    out.emplace_back(p.key(), p.value().sizes().vec());
+  for (const auto& b : module.named_buffers(true))
+    out.emplace_back(b.key(), b.value().sizes().vec());
   return out;
 }
 

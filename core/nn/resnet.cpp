@@ -19,7 +19,8 @@ ResnetBlock2DImpl::ResnetBlock2DImpl(int64_t in_channels, int64_t out_channels, 
   norm1 = register_module("norm1", group_norm(groups, in_channels, eps));
   conv1 = register_module("conv1", conv2d(in_channels, out_channels, 3, 1, 1));
   if (temb_channels > 0) {
-    time_emb_proj = register_module("time_emb_proj", torch::nn::Linear(temb_channels, out_channels));
+    time_emb_proj =
+        register_module("time_emb_proj", torch::nn::Linear(temb_channels, out_channels));
   }
   norm2 = register_module("norm2", group_norm(groups, out_channels, eps));
   conv2 = register_module("conv2", conv2d(out_channels, out_channels, 3, 1, 1));
@@ -54,9 +55,8 @@ Upsample2DImpl::Upsample2DImpl(int64_t channels) {
 }
 
 torch::Tensor Upsample2DImpl::forward(const torch::Tensor& x) {
-  auto opts = F::InterpolateFuncOptions()
-                  .scale_factor(std::vector<double>{2.0, 2.0})
-                  .mode(torch::kNearest);
+  auto opts =
+      F::InterpolateFuncOptions().scale_factor(std::vector<double>{2.0, 2.0}).mode(torch::kNearest);
   return conv(F::interpolate(x, opts));
 }
 

@@ -8,16 +8,26 @@ namespace musetalk {
 torch::ScalarType to_scalar_type(files::DType t) {
   using files::DType;
   switch (t) {
-    case DType::Float32: return torch::kFloat32;
-    case DType::Float16: return torch::kFloat16;
-    case DType::BFloat16: return torch::kBFloat16;
-    case DType::Float64: return torch::kFloat64;
-    case DType::Int64: return torch::kInt64;
-    case DType::Int32: return torch::kInt32;
-    case DType::Int16: return torch::kInt16;
-    case DType::Int8: return torch::kInt8;
-    case DType::UInt8: return torch::kUInt8;
-    case DType::Bool: return torch::kBool;
+    case DType::Float32:
+      return torch::kFloat32;
+    case DType::Float16:
+      return torch::kFloat16;
+    case DType::BFloat16:
+      return torch::kBFloat16;
+    case DType::Float64:
+      return torch::kFloat64;
+    case DType::Int64:
+      return torch::kInt64;
+    case DType::Int32:
+      return torch::kInt32;
+    case DType::Int16:
+      return torch::kInt16;
+    case DType::Int8:
+      return torch::kInt8;
+    case DType::UInt8:
+      return torch::kUInt8;
+    case DType::Bool:
+      return torch::kBool;
   }
   return torch::kFloat32;
 }
@@ -40,17 +50,28 @@ torch::Tensor to_torch(const files::TensorData& t) {
 files::DType to_file_dtype(torch::ScalarType t) {
   using files::DType;
   switch (t) {
-    case torch::kFloat32: return DType::Float32;
-    case torch::kFloat16: return DType::Float16;
-    case torch::kBFloat16: return DType::BFloat16;
-    case torch::kFloat64: return DType::Float64;
-    case torch::kInt64: return DType::Int64;
-    case torch::kInt32: return DType::Int32;
-    case torch::kInt16: return DType::Int16;
-    case torch::kInt8: return DType::Int8;
-    case torch::kUInt8: return DType::UInt8;
-    case torch::kBool: return DType::Bool;
-    default: break;
+    case torch::kFloat32:
+      return DType::Float32;
+    case torch::kFloat16:
+      return DType::Float16;
+    case torch::kBFloat16:
+      return DType::BFloat16;
+    case torch::kFloat64:
+      return DType::Float64;
+    case torch::kInt64:
+      return DType::Int64;
+    case torch::kInt32:
+      return DType::Int32;
+    case torch::kInt16:
+      return DType::Int16;
+    case torch::kInt8:
+      return DType::Int8;
+    case torch::kUInt8:
+      return DType::UInt8;
+    case torch::kBool:
+      return DType::Bool;
+    default:
+      break;
   }
   throw Error("tensor", std::string("dtype ") + c10::toString(t) + " cannot be saved");
 }

@@ -44,8 +44,8 @@ StateDict Case::weights() const {
     const std::string& dtype = w.at("dtype").as_string();
     const torch::ScalarType type = dtype == "int64" ? torch::kInt64 : torch::kFloat32;
     const std::string& name = w.at("name").as_string();
-    out.insert(name, synthetic_tensor(name, shape, w.at("lo").as_double(), w.at("hi").as_double(),
-                                      type));
+    out.insert(name,
+               synthetic_tensor(name, shape, w.at("lo").as_double(), w.at("hi").as_double(), type));
   }
   return out;
 }

@@ -19,7 +19,7 @@ struct Comparison {
   double fraction_differing = 0;
   std::string tolerance;  // as the manifest states it
   bool ok = false;
-  std::string problem;    // shape or dtype mismatch
+  std::string problem;  // shape or dtype mismatch
 };
 
 class Case {
