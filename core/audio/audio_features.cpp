@@ -31,7 +31,7 @@ torch::Tensor whisper_hidden_states(nn::WhisperEncoder& encoder, const torch::Te
   LogMelOptions options;
   options.n_mels = encoder->config().num_mel_bins;
   // The log-mel runs in float32 on the encoder's device; the encoder in its own dtype.
-  const torch::Tensor& weight = encoder->parameters().front();
+  const torch::Tensor weight = encoder->parameters().front();
   torch::Tensor mel = log_mel_segments(samples.to(weight.device(), torch::kFloat32), options);
   std::vector<torch::Tensor> parts;
   for (int64_t s = 0; s < mel.size(0); ++s) {
