@@ -1,0 +1,216 @@
+// musetalk_media: audio decoding to 16 kHz mono and MP4 writing, checked by reopening the output
+// with libavformat.
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "files/error.h"
+#include "media/audio_decoder.h"
+#include "media/mp4_writer.h"
+#include "test_support.h"
+
+extern "C" {
+#include <libavformat/avformat.h>
+}
+
+namespace musetalk::media {
+namespace {
+
+namespace fs = std::filesystem;
+using test::TempDir;
+
+// FFmpeg's encoder statistics would bury the test output.
+const int quiet_ffmpeg = (av_log_set_level(AV_LOG_ERROR), 0);
+
+std::string wav_path() {
+  return test::media_dir() + "/yongen.wav";
+}
+std::string mp4_path() {
+  return test::media_dir() + "/yongen.mp4";
+}
+
+// Expects fn to throw a musetalk::Error whose input is input and whose text contains words.
+template <typename Fn>
+void expect_error(Fn fn, const std::string& input, const std::string& words) {
+  try {
+    fn();
+    ADD_FAILURE() << "no error; expected one about " << input;
+  } catch (const Error& e) {
+    EXPECT_EQ(e.input(), input) << e.what();
+    EXPECT_NE(std::string(e.what()).find(words), std::string::npos) << e.what();
+    std::cout << e.what() << "\n";
+    EXPECT_FALSE(e.fix().empty()) << e.what();
+  }
+}
+
+struct StreamInfo {
+  AVCodecID codec = AV_CODEC_ID_NONE;
+  AVMediaType type = AVMEDIA_TYPE_UNKNOWN;
+  int packets = 0;
+  double duration_s = 0;
+  int sample_rate = 0;
+};
+
+// Every stream of path with its packet count and duration, as a player sees them.
+std::vector<StreamInfo> probe(const std::string& path) {
+  AVFormatContext* fmt = nullptr;
+  if (avformat_open_input(&fmt, path.c_str(), nullptr, nullptr) < 0) return {};
+  avformat_find_stream_info(fmt, nullptr);
+  std::vector<StreamInfo> streams(fmt->nb_streams);
+  for (unsigned i = 0; i < fmt->nb_streams; ++i) {
+    const AVStream* st = fmt->streams[i];
+    streams[i].codec = st->codecpar->codec_id;
+    streams[i].type = st->codecpar->codec_type;
+    streams[i].sample_rate = st->codecpar->sample_rate;
+    streams[i].duration_s = st->duration * av_q2d(st->time_base);
+  }
+  AVPacket* packet = av_packet_alloc();
+  while (av_read_frame(fmt, packet) >= 0) {
+    ++streams[packet->stream_index].packets;
+    av_packet_unref(packet);
+  }
+  av_packet_free(&packet);
+  avformat_close_input(&fmt);
+  return streams;
+}
+
+// A moving colour gradient, so the encoder has something to do.
+std::vector<uint8_t> pattern(int width, int height, int index) {
+  std::vector<uint8_t> bgr(static_cast<size_t>(width) * height * 3);
+  for (int y = 0; y < height; ++y)
+    for (int x = 0; x < width; ++x) {
+      uint8_t* p = &bgr[(static_cast<size_t>(y) * width + x) * 3];
+      p[0] = static_cast<uint8_t>(x + index * 4);
+      p[1] = static_cast<uint8_t>(y * 2);
+      p[2] = static_cast<uint8_t>((x ^ y) + index);
+    }
+  return bgr;
+}
+
+void write_video(const std::string& path, int frames, const std::string& audio = {}) {
+  const int w = 160, h = 96;
+  Mp4Writer writer;
+  writer.open(path, w, h, 25, 23, audio);
+  for (int i = 0; i < frames; ++i) writer.write_bgr(pattern(w, h, i).data(), w * 3);
+  writer.finish();
+}
+
+TEST(AudioDecoder, WavTo16kMono) {
+  DecodedAudio audio = decode_audio_16k_mono(wav_path());
+  EXPECT_EQ(audio.path, wav_path());
+  EXPECT_EQ(audio.source_rate, 48000);
+  EXPECT_EQ(audio.source_channels, 2);
+  EXPECT_NEAR(audio.duration_s, 8.0, 0.08);
+  EXPECT_NEAR(static_cast<double>(audio.samples.size()), 8.0 * 16000, 0.01 * 8.0 * 16000);
+  EXPECT_NEAR(static_cast<double>(audio.samples.size()), audio.duration_s * 16000, 16);
+  float peak = 0;
+  for (float s : audio.samples) peak = std::max(peak, std::abs(s));
+  EXPECT_GT(peak, 0.01f) << "speech should not decode to silence";
+  EXPECT_LE(peak, 1.0f);
+}
+
+TEST(AudioDecoder, AudioOfMp4MatchesItsDuration) {
+  auto streams = probe(mp4_path());
+  bool has_audio = false;
+  for (const auto& s : streams) has_audio |= s.type == AVMEDIA_TYPE_AUDIO;
+  if (!has_audio) {
+    expect_error([] { decode_audio_16k_mono(mp4_path()); }, mp4_path(), "no audio stream");
+    GTEST_SKIP() << "yongen.mp4 has no audio stream";
+  }
+  DecodedAudio audio = decode_audio_16k_mono(mp4_path());
+  EXPECT_GT(audio.duration_s, 1.0);
+  EXPECT_NEAR(static_cast<double>(audio.samples.size()), audio.duration_s * 16000,
+              0.01 * audio.duration_s * 16000);
+}
+
+TEST(AudioDecoder, MissingFileIsNamed) {
+  TempDir dir;
+  std::string path = dir.file("absent.wav");
+  expect_error([&] { decode_audio_16k_mono(path); }, path, "not found");
+}
+
+TEST(AudioDecoder, TextFileIsNamed) {
+  TempDir dir;
+  std::string path = dir.file("notes.txt");
+  std::ofstream(path) << "this is not audio\nat all\n";
+  expect_error([&] { decode_audio_16k_mono(path); }, path, "");
+}
+
+TEST(AudioDecoder, WavWithoutDataSaysNoSamples) {
+  TempDir dir;
+  std::string path = dir.file("empty.wav");
+  std::ofstream out(path, std::ios::binary);
+  auto u32 = [&](uint32_t v) { out.write(reinterpret_cast<const char*>(&v), 4); };
+  auto u16 = [&](uint16_t v) { out.write(reinterpret_cast<const char*>(&v), 2); };
+  out.write("RIFF", 4), u32(36), out.write("WAVEfmt ", 8), u32(16);
+  u16(1), u16(1), u32(16000), u32(32000), u16(2), u16(16);  // PCM, mono, 16 kHz, 16 bit
+  out.write("data", 4), u32(0);
+  out.close();
+  expect_error([&] { decode_audio_16k_mono(path); }, path, "no samples");
+}
+
+TEST(AudioDecoder, VideoWithoutAudioSaysNoAudioStream) {
+  TempDir dir;
+  std::string path = dir.file("silent.mp4");
+  write_video(path, 5);
+  expect_error([&] { decode_audio_16k_mono(path); }, path, "no audio stream");
+}
+
+TEST(Mp4Writer, FiftyFramesWithAudio) {
+  TempDir dir;
+  std::string path = dir.file("out.mp4");
+  write_video(path, 50, wav_path());
+  EXPECT_FALSE(fs::exists(path + ".partial"));
+  auto streams = probe(path);
+  ASSERT_EQ(streams.size(), 2u);
+  const double frame = 1.0 / 25;
+  const StreamInfo* video = nullptr;
+  const StreamInfo* audio = nullptr;
+  for (const auto& s : streams) (s.type == AVMEDIA_TYPE_VIDEO ? video : audio) = &s;
+  ASSERT_TRUE(video && audio);
+  EXPECT_EQ(video->codec, AV_CODEC_ID_H264);
+  EXPECT_EQ(video->packets, 50);
+  EXPECT_NEAR(video->duration_s, 2.0, frame);
+  EXPECT_EQ(audio->codec, AV_CODEC_ID_AAC);
+  EXPECT_EQ(audio->sample_rate, 48000);
+  EXPECT_NEAR(audio->duration_s, video->duration_s, frame);
+  std::cout << "video " << video->duration_s << " s, audio " << audio->duration_s << " s\n";
+}
+
+TEST(Mp4Writer, UnfinishedWriterLeavesNoFile) {
+  TempDir dir;
+  std::string path = dir.file("out.mp4");
+  {
+    Mp4Writer writer;
+    writer.open(path, 64, 64, 25, 23, wav_path());
+    for (int i = 0; i < 10; ++i) writer.write_bgr(pattern(64, 64, i).data(), 64 * 3);
+    EXPECT_TRUE(fs::exists(path + ".partial"));
+  }
+  EXPECT_TRUE(fs::is_empty(dir.path()))
+      << "left behind: " << fs::directory_iterator(dir.path())->path();
+}
+
+TEST(Mp4Writer, MissingFolderIsNamed) {
+  TempDir dir;
+  std::string path = dir.file("no/such/folder/out.mp4");
+  Mp4Writer writer;
+  expect_error([&] { writer.open(path, 64, 64, 25, 23); }, path, "does not exist");
+}
+
+TEST(Mp4Writer, MissingAudioSourceIsNamed) {
+  TempDir dir;
+  std::string audio = dir.file("absent.wav");
+  Mp4Writer writer;
+  expect_error([&] { writer.open(dir.file("out.mp4"), 64, 64, 25, 23, audio); }, audio,
+               "not found");
+  EXPECT_TRUE(fs::is_empty(dir.path()));
+}
+
+}  // namespace
+}  // namespace musetalk::media
