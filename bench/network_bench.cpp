@@ -13,6 +13,7 @@
 
 #include "files/error.h"
 #include "files/json.h"
+#include "model/cpu_blas.h"
 #include "model/runtime_options.h"
 #include "model/strict_load.h"
 #include "model/synthetic_weights.h"
@@ -63,6 +64,10 @@ int run(const Options& opt) {
   const torch::Device device = parse_device(opt.device);
   const torch::ScalarType dtype = resolve_dtype(parse_precision(opt.precision), device);
   set_cpu_threads(opt.threads);
+  if (device.is_cpu()) {
+    const std::string warning = reference_blas_warning();
+    if (!warning.empty()) std::fprintf(stderr, "%s\n", warning.c_str());
+  }
   torch::InferenceMode inference;
   const auto tensor_opts = torch::TensorOptions().device(device).dtype(dtype);
 

@@ -9,6 +9,7 @@
 #include "files/error.h"
 #include "files/file_source.h"
 #include "files/json.h"
+#include "model/cpu_blas.h"
 #include "model/face_generator.h"
 #include "model/model_set.h"
 #include "model/runtime_options.h"
@@ -127,6 +128,11 @@ TEST(RuntimeOptions, DevicesAndPrecisions) {
   EXPECT_EQ(resolve_dtype(parse_precision("bf16"), torch::kCPU), torch::kBFloat16);
   expect_error_naming([] { parse_precision("int4"); }, "--precision int4");
   expect_error_naming([] { parse_unet_version("v2"); }, "--version v2");
+}
+
+// ./dev installs OpenBLAS; LibTorch must not be running on the reference BLAS.
+TEST(RuntimeOptions, CpuBlasIsNotTheReferenceImplementation) {
+  EXPECT_EQ(reference_blas_warning(), "") << "loaded BLAS: " << loaded_blas_library();
 }
 
 }  // namespace
