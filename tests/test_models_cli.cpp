@@ -1,13 +1,10 @@
 // `musetalk models check` run as a user runs it: the real binary, real folders.
 #include <gtest/gtest.h>
 
-#include <sys/wait.h>
-
-#include <array>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 
+#include "cli_runner.h"
 #include "files/model_layout.h"
 #include "test_support.h"
 
@@ -16,22 +13,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct RunResult {
-  int exit_code;
-  std::string output;
-};
-
-RunResult run_tool(const std::string& args) {
-  const std::string cmd = std::string(MUSETALK_TOOL) + " " + args + " 2>&1";
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (!pipe) return {-1, "popen failed"};
-  std::string out;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) out.append(buf.data(), n);
-  int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+using test::run_tool;
+using test::RunResult;
 
 TEST(ModelsCheck, EmptyFolderListsEveryFileWithTheHintAndExits2) {
   test::TempDir tmp;

@@ -11,5 +11,6 @@ namespace musetalk::tools {
 using CommandRunner = std::function<int()>;
 
 void add_models_command(CLI::App& app, CommandRunner& run);
+void add_avatar_command(CLI::App& app, CommandRunner& run);
 
 }  // namespace musetalk::tools

@@ -9,6 +9,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   musetalk::tools::CommandRunner run;
   musetalk::tools::add_models_command(app, run);
+  musetalk::tools::add_avatar_command(app, run);
 
   try {
     app.parse(argc, argv);

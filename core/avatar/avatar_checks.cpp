@@ -1,0 +1,149 @@
+#include "avatar/avatar_checks.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <system_error>
+
+#include "avatar/latents.h"
+#include "avatar/png_info.h"
+#include "files/error.h"
+
+namespace musetalk::avatar {
+namespace {
+
+namespace fs = std::filesystem;
+
+const char* kRecreate = "create the avatar again";
+
+std::string numbered_name(size_t i) {
+  char name[32];
+  std::snprintf(name, sizeof name, "%08zu.png", i);
+  return name;
+}
+
+// True for names like 00000012.png.
+bool is_numbered_png(const std::string& name, size_t& index) {
+  if (name.size() != 12 || name.compare(8, 4, ".png") != 0) return false;
+  index = 0;
+  for (size_t k = 0; k < 8; ++k) {
+    if (name[k] < '0' || name[k] > '9') return false;
+    index = index * 10 + static_cast<size_t>(name[k] - '0');
+  }
+  return true;
+}
+
+std::string size_text(int w, int h) {
+  return std::to_string(w) + "x" + std::to_string(h);
+}
+
+std::string box_text(const Box& b) {
+  return "(" + std::to_string(b.x1) + ", " + std::to_string(b.y1) + ", " + std::to_string(b.x2) +
+         ", " + std::to_string(b.y2) + ")";
+}
+
+void check_count(size_t got, size_t want, const std::string& file, const std::string& what,
+                 const std::string& reference) {
+  if (got != want) {
+    throw Error(file,
+                "holds " + std::to_string(got) + " " + what + " but " + reference + " has " +
+                    std::to_string(want) + " (the counts must agree)",
+                kRecreate);
+  }
+}
+
+void check_frames(Avatar& a) {
+  for (size_t i = 0; i < a.frame_files.size(); ++i) {
+    const PngInfo png = read_png_info(a.frame_files[i]);
+    if (a.frame_width == 0 && a.frame_height == 0) {
+      a.frame_width = png.width;
+      a.frame_height = png.height;
+    } else if (png.width != a.frame_width || png.height != a.frame_height) {
+      throw Error(a.frame_files[i],
+                  "frame " + std::to_string(i) + " is " + size_text(png.width, png.height) +
+                      " but the avatar's frames are " + size_text(a.frame_width, a.frame_height),
+                  kRecreate);
+    }
+  }
+}
+
+void check_face_boxes(const Avatar& a) {
+  for (size_t i = 0; i < a.face_boxes.size(); ++i) {
+    const Box& b = a.face_boxes[i];
+    const std::string frame = "frame " + std::to_string(i);
+    if (b.empty()) {
+      throw Error(a.sources.face_boxes, frame + " has no face box",
+                  "the face was not found in that frame: cut it from the video and create the "
+                  "avatar again");
+    }
+    if (b.x1 < 0 || b.y1 < 0 || b.x2 > a.frame_width || b.y2 > a.frame_height || b.x1 >= b.x2 ||
+        b.y1 >= b.y2) {
+      throw Error(a.sources.face_boxes,
+                  frame + " face box " + box_text(b) + " does not lie inside the " +
+                      size_text(a.frame_width, a.frame_height) + " frame",
+                  kRecreate);
+    }
+  }
+}
+
+void check_masks(const Avatar& a) {
+  for (size_t i = 0; i < a.mask_files.size(); ++i) {
+    const Box& b = a.mask_boxes[i];
+    const std::string frame = "frame " + std::to_string(i);
+    if (b.width() <= 0 || b.height() <= 0) {
+      throw Error(a.sources.mask_boxes, frame + " mask crop box " + box_text(b) + " is empty",
+                  kRecreate);
+    }
+    const PngInfo png = read_png_info(a.mask_files[i]);
+    if (png.width != b.width() || png.height != b.height()) {
+      throw Error(a.mask_files[i],
+                  frame + " mask is " + size_text(png.width, png.height) + " but its crop box " +
+                      box_text(b) + " is " + size_text(b.width(), b.height()),
+                  kRecreate);
+    }
+  }
+}
+
+}  // namespace
+
+void require_file(const std::string& path, const std::string& layout) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) {
+    throw Error(path, "file not found (the avatar folder should hold " + layout + ")", kRecreate);
+  }
+}
+
+std::vector<std::string> numbered_pngs(const std::string& dir, size_t count,
+                                       const std::string& what, const std::string& count_source) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) {
+    throw Error(dir, "folder not found (it holds the " + what + " PNGs)", kRecreate);
+  }
+  std::vector<std::string> paths;
+  for (size_t i = 0; i < count; ++i) {
+    paths.push_back((fs::path(dir) / numbered_name(i)).string());
+    if (!fs::is_regular_file(paths.back(), ec)) {
+      throw Error(paths.back(), what + " " + std::to_string(i) + " is missing", kRecreate);
+    }
+  }
+  size_t found = 0, index = 0;
+  for (const fs::directory_entry& e : fs::directory_iterator(dir, ec)) {
+    if (is_numbered_png(e.path().filename().string(), index)) ++found;
+  }
+  check_count(found, count, dir, what + " PNGs", count_source);
+  return paths;
+}
+
+void check_avatar(Avatar& a) {
+  const size_t n = a.face_boxes.size();
+  const std::string reference = a.sources.face_boxes + " (face boxes)";
+  check_count(a.mask_boxes.size(), n, a.sources.mask_boxes, "mask boxes", reference);
+  check_count(a.frame_files.size(), n, a.sources.frames_dir, "frames", reference);
+  check_count(a.mask_files.size(), n, a.sources.masks_dir, "masks", reference);
+  check_latents(a.latents, n, a.sources.latents);
+  if (n == 0) throw Error(a.sources.face_boxes, "the avatar has no frames", kRecreate);
+  check_frames(a);
+  check_face_boxes(a);
+  check_masks(a);
+}
+
+}  // namespace musetalk::avatar
