@@ -32,16 +32,25 @@ void write_text(const fs::path& path, const std::string& text) {
   std::ofstream(path) << text;
 }
 
+// Synthetic weights under the module's names, renamed as the released file names them.
 template <typename Module>
-void write_weights(const fs::path& path, const Module& module, const std::string& prefix = "") {
+void write_weights(const fs::path& path, const Module& module,
+                   const std::function<std::string(const std::string&)>& file_name) {
   fs::create_directories(path.parent_path());
-  StateDict weights = synthetic_weights_for(*module);
   StateDict named;
-  for (const auto& item : weights) named.insert(prefix + item.key(), item.value());
-  save_safetensors(path.string(), named);
+  for (const auto& item : synthetic_weights_for(*module)) {
+    named.insert(file_name(item.key()), item.value());
+  }
+  save_torch_zip(path.string(), named);
 }
 
-// A small but complete models folder: the fixtures' tiny UNet and VAE configs, whisper-tiny.
+std::string same_name(const std::string& name) {
+  return name;
+}
+
+// A small but complete models folder in the released formats (torch.save zip files, the VAE's
+// old attention names, Whisper's "model.encoder." prefix): the fixtures' tiny UNet and VAE
+// configs and whisper-tiny.
 void write_tiny_model_set(const fs::path& dir) {
   const files::Json unet = manifest_config("unet_tiny");
   const files::Json vae = manifest_config("vae_tiny");
@@ -49,13 +58,13 @@ void write_tiny_model_set(const fs::path& dir) {
   write_text(dir / "musetalkV15/musetalk.json", unet.dump(2));
   write_text(dir / "sd-vae/config.json", vae.dump(2));
   write_text(dir / "whisper/config.json", whisper.dump(2));
-  write_weights(dir / "musetalkV15/unet.safetensors",
-                nn::UNet2DConditionModel(nn::UNetConfig::from_json(unet)));
-  write_weights(dir / "sd-vae/diffusion_pytorch_model.safetensors",
-                nn::AutoencoderKL(nn::VaeConfig::from_json(vae)));
-  write_weights(dir / "whisper/model.safetensors",
+  write_weights(dir / "musetalkV15/unet.pth",
+                nn::UNet2DConditionModel(nn::UNetConfig::from_json(unet)), same_name);
+  write_weights(dir / "sd-vae/diffusion_pytorch_model.bin",
+                nn::AutoencoderKL(nn::VaeConfig::from_json(vae)), nn::vae_legacy_file_name());
+  write_weights(dir / "whisper/pytorch_model.bin",
                 nn::WhisperEncoder(nn::WhisperConfig::from_json(whisper, "whisper config")),
-                "model.encoder.");
+                [](const std::string& n) { return "model.encoder." + n; });
 }
 
 TEST(ModelSet, LoadsATinySetAndGeneratesFaces) {
@@ -103,7 +112,7 @@ TEST(ModelSet, MismatchedWeightsNameTheFileAndTheKey) {
   write_text(tmp.path() / "sd-vae/config.json", wider.dump());
   const auto paths = ModelPaths::in(tmp.path().string(), UNetVersion::V15);
   expect_error_naming([&] { load_model_set(paths, torch::kCPU, torch::kFloat32); },
-                      "diffusion_pytorch_model.safetensors", "other shape");
+                      "diffusion_pytorch_model.bin", "other shape");
 }
 
 TEST(ModelSet, BrokenConfigNamesTheConfigFile) {

@@ -1,9 +1,6 @@
 #include "files/safetensors_writer.h"
 
-#include <cstdio>
-#include <filesystem>
-#include <fstream>
-
+#include "files/atomic_file.h"
 #include "files/error.h"
 #include "files/json.h"
 
@@ -57,11 +54,7 @@ void write_safetensors(const std::string& path,
   std::string text = header.dump();
   text.append((8 - text.size() % 8) % 8, ' ');  // align the data to 8 bytes
 
-  const std::string tmp = path + ".part";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out)
-      throw Error(path, "cannot be written", "check that the folder exists and is writable");
+  write_file_atomically(path, [&](std::ostream& out) {
     uint8_t len[8];
     for (int i = 0; i < 8; ++i) len[i] = static_cast<uint8_t>(uint64_t{text.size()} >> (8 * i));
     out.write(reinterpret_cast<const char*>(len), 8);
@@ -71,18 +64,7 @@ void write_safetensors(const std::string& path,
       out.write(reinterpret_cast<const char*>(bytes.data()),
                 static_cast<std::streamsize>(bytes.size()));
     }
-    if (!out.flush()) {
-      out.close();
-      std::remove(tmp.c_str());
-      throw Error(path, "write failed", "check free disk space");
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::remove(tmp.c_str());
-    throw Error(path, "cannot be written: " + ec.message());
-  }
+  });
 }
 
 }  // namespace musetalk::files

@@ -2,6 +2,7 @@
 
 #include "files/error.h"
 #include "files/safetensors_writer.h"
+#include "files/torch_zip_writer.h"
 
 namespace musetalk {
 
@@ -76,7 +77,7 @@ files::DType to_file_dtype(torch::ScalarType t) {
   throw Error("tensor", std::string("dtype ") + c10::toString(t) + " cannot be saved");
 }
 
-void save_safetensors(const std::string& path, const StateDict& tensors) {
+std::vector<std::pair<std::string, files::TensorData>> to_file_tensors(const StateDict& tensors) {
   std::vector<std::pair<std::string, files::TensorData>> out;
   for (const auto& item : tensors) {
     torch::Tensor t = item.value().detach().to(torch::kCPU).contiguous();
@@ -92,7 +93,15 @@ void save_safetensors(const std::string& path, const StateDict& tensors) {
     data.strides = files::contiguous_strides(data.sizes);
     out.emplace_back(item.key(), std::move(data));
   }
-  files::write_safetensors(path, out);
+  return out;
+}
+
+void save_safetensors(const std::string& path, const StateDict& tensors) {
+  files::write_safetensors(path, to_file_tensors(tensors));
+}
+
+void save_torch_zip(const std::string& path, const StateDict& tensors) {
+  files::write_torch_zip(path, to_file_tensors(tensors));
 }
 
 StateDict load_state_dict(const std::string& path) {

@@ -23,7 +23,12 @@ StateDict load_state_dict(const std::string& path);
 
 files::DType to_file_dtype(torch::ScalarType t);
 
-// Writes a state dict as safetensors (via a temporary name, then renamed).
+// CPU copies of the tensors, as the file writers take them.
+std::vector<std::pair<std::string, files::TensorData>> to_file_tensors(const StateDict& tensors);
+
+// Writes a state dict as safetensors, or as torch.save's zip container (the released weight
+// format), via a temporary name that is renamed at the end.
 void save_safetensors(const std::string& path, const StateDict& tensors);
+void save_torch_zip(const std::string& path, const StateDict& tensors);
 
 }  // namespace musetalk
