@@ -12,6 +12,7 @@
 
 #include "files/error.h"
 #include "media/audio_decoder.h"
+#include "media/image_io.h"
 #include "media/mp4_writer.h"
 #include "test_support.h"
 
@@ -207,6 +208,37 @@ TEST(Mp4Writer, MissingAudioSourceIsNamed) {
   expect_error([&] { writer.open(dir.file("out.mp4"), 64, 64, 25, 23, audio); }, audio,
                "not found");
   EXPECT_TRUE(fs::is_empty(dir.path()));
+}
+
+TEST(ImageIo, ReadsAvatarFramesAndMasks) {
+  const std::string avatar = test::media_dir() + "/avatars/yongen_v15";
+  Image frame = read_png(avatar + "/full_imgs/00000000.png", 3);
+  EXPECT_EQ(frame.width, 352);
+  EXPECT_EQ(frame.height, 608);
+  EXPECT_EQ(frame.pixels.size(), 352u * 608u * 3u);
+  Image mask = read_png(avatar + "/mask/00000000.png", 1);
+  EXPECT_EQ(mask.width, 200);
+  EXPECT_EQ(mask.height, 200);
+  EXPECT_EQ(mask.pixels.size(), 200u * 200u);
+}
+
+TEST(ImageIo, PngRoundTripIsLossless) {
+  TempDir dir;
+  const int w = 37, h = 21;
+  std::vector<uint8_t> bgr = pattern(w, h, 3);
+  const std::string path = dir.file("frame.png");
+  write_png_bgr(path, bgr.data(), w, h, w * 3);
+  Image back = read_png(path, 3);
+  ASSERT_EQ(back.width, w);
+  ASSERT_EQ(back.height, h);
+  EXPECT_EQ(back.pixels, bgr);
+}
+
+TEST(ImageIo, NonPngIsAnErrorNamingIt) {
+  TempDir dir;
+  const std::string path = dir.file("frame.png");
+  { std::ofstream(path) << "not an image"; }
+  expect_error([&] { read_png(path, 3); }, path, "not a readable PNG");
 }
 
 }  // namespace
