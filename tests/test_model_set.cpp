@@ -15,61 +15,16 @@
 #include "model/runtime_options.h"
 #include "model/synthetic_weights.h"
 #include "test_support.h"
+#include "tiny_model_set.h"
 
 namespace musetalk {
 namespace {
 
 namespace fs = std::filesystem;
 
-files::Json manifest_config(const std::string& stem) {
-  files::Json m = files::Json::parse(
-      files::read_text_file(test::fixtures_dir() + "/" + stem + ".manifest.json"));
-  return m.at("config");
-}
-
-void write_text(const fs::path& path, const std::string& text) {
-  fs::create_directories(path.parent_path());
-  std::ofstream(path) << text;
-}
-
-// Synthetic weights under the module's names, renamed as the released file names them.
-template <typename Module>
-void write_weights(const fs::path& path, const Module& module,
-                   const std::function<std::string(const std::string&)>& file_name) {
-  fs::create_directories(path.parent_path());
-  StateDict named;
-  for (const auto& item : synthetic_weights_for(*module)) {
-    named.insert(file_name(item.key()), item.value());
-  }
-  save_torch_zip(path.string(), named);
-}
-
-std::string same_name(const std::string& name) {
-  return name;
-}
-
-// A small but complete models folder in the released formats (torch.save zip files, the VAE's
-// old attention names, Whisper's "model.encoder." prefix): the fixtures' tiny UNet and VAE
-// configs and whisper-tiny.
-void write_tiny_model_set(const fs::path& dir) {
-  const files::Json unet = manifest_config("unet_tiny");
-  const files::Json vae = manifest_config("vae_tiny");
-  const files::Json whisper = manifest_config("whisper_tiny");
-  write_text(dir / "musetalkV15/musetalk.json", unet.dump(2));
-  write_text(dir / "sd-vae/config.json", vae.dump(2));
-  write_text(dir / "whisper/config.json", whisper.dump(2));
-  write_weights(dir / "musetalkV15/unet.pth",
-                nn::UNet2DConditionModel(nn::UNetConfig::from_json(unet)), same_name);
-  write_weights(dir / "sd-vae/diffusion_pytorch_model.bin",
-                nn::AutoencoderKL(nn::VaeConfig::from_json(vae)), nn::vae_legacy_file_name());
-  write_weights(dir / "whisper/pytorch_model.bin",
-                nn::WhisperEncoder(nn::WhisperConfig::from_json(whisper, "whisper config")),
-                [](const std::string& n) { return "model.encoder." + n; });
-}
-
 TEST(ModelSet, LoadsATinySetAndGeneratesFaces) {
   test::TempDir tmp;
-  write_tiny_model_set(tmp.path());
+  test::write_tiny_model_set(tmp.path());
   ModelSet set = load_model_set(ModelPaths::in(tmp.path().string(), UNetVersion::V15), torch::kCPU,
                                 torch::kFloat32);
   torch::InferenceMode inference;
@@ -102,14 +57,14 @@ TEST(ModelSet, MissingFolderNamesTheFirstMissingFile) {
 
 TEST(ModelSet, MismatchedWeightsNameTheFileAndTheKey) {
   test::TempDir tmp;
-  write_tiny_model_set(tmp.path());
+  test::write_tiny_model_set(tmp.path());
   // A VAE config that does not fit the weights: another channel list.
-  files::Json vae = manifest_config("vae_tiny");
+  files::Json vae = test::manifest_config("vae_tiny");
   files::Json wider = files::Json::parse(vae.dump());
   wider.set("block_out_channels",
             files::Json::array({files::Json::integer(32), files::Json::integer(64),
                                 files::Json::integer(64), files::Json::integer(64)}));
-  write_text(tmp.path() / "sd-vae/config.json", wider.dump());
+  test::write_text(tmp.path() / "sd-vae/config.json", wider.dump());
   const auto paths = ModelPaths::in(tmp.path().string(), UNetVersion::V15);
   expect_error_naming([&] { load_model_set(paths, torch::kCPU, torch::kFloat32); },
                       "diffusion_pytorch_model.bin", "other shape");
@@ -117,8 +72,8 @@ TEST(ModelSet, MismatchedWeightsNameTheFileAndTheKey) {
 
 TEST(ModelSet, BrokenConfigNamesTheConfigFile) {
   test::TempDir tmp;
-  write_tiny_model_set(tmp.path());
-  write_text(tmp.path() / "whisper/config.json", "{\"d_model\": ");
+  test::write_tiny_model_set(tmp.path());
+  test::write_text(tmp.path() / "whisper/config.json", "{\"d_model\": ");
   const auto paths = ModelPaths::in(tmp.path().string(), UNetVersion::V15);
   expect_error_naming([&] { load_model_set(paths, torch::kCPU, torch::kFloat32); },
                       "whisper/config.json");

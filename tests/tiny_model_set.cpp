@@ -1,0 +1,62 @@
+#include "tiny_model_set.h"
+
+#include <fstream>
+#include <functional>
+
+#include "files/file_source.h"
+#include "model/model_set.h"
+#include "model/synthetic_weights.h"
+#include "test_support.h"
+
+namespace musetalk::test {
+
+namespace fs = std::filesystem;
+
+files::Json manifest_config(const std::string& stem) {
+  files::Json m =
+      files::Json::parse(files::read_text_file(fixtures_dir() + "/" + stem + ".manifest.json"));
+  return m.at("config");
+}
+
+void write_text(const fs::path& path, const std::string& text) {
+  fs::create_directories(path.parent_path());
+  std::ofstream(path) << text;
+}
+
+namespace {
+
+// Synthetic weights under the module's names, renamed as the released file names them.
+template <typename Module>
+void write_weights(const fs::path& path, const Module& module,
+                   const std::function<std::string(const std::string&)>& file_name) {
+  fs::create_directories(path.parent_path());
+  StateDict named;
+  for (const auto& item : synthetic_weights_for(*module)) {
+    named.insert(file_name(item.key()), item.value());
+  }
+  save_torch_zip(path.string(), named);
+}
+
+std::string same_name(const std::string& name) {
+  return name;
+}
+
+}  // namespace
+
+void write_tiny_model_set(const fs::path& dir) {
+  const files::Json unet = manifest_config("unet_tiny");
+  const files::Json vae = manifest_config("vae_tiny");
+  const files::Json whisper = manifest_config("whisper_tiny");
+  write_text(dir / "musetalkV15/musetalk.json", unet.dump(2));
+  write_text(dir / "sd-vae/config.json", vae.dump(2));
+  write_text(dir / "whisper/config.json", whisper.dump(2));
+  write_weights(dir / "musetalkV15/unet.pth",
+                nn::UNet2DConditionModel(nn::UNetConfig::from_json(unet)), same_name);
+  write_weights(dir / "sd-vae/diffusion_pytorch_model.bin",
+                nn::AutoencoderKL(nn::VaeConfig::from_json(vae)), nn::vae_legacy_file_name());
+  write_weights(dir / "whisper/pytorch_model.bin",
+                nn::WhisperEncoder(nn::WhisperConfig::from_json(whisper, "whisper config")),
+                [](const std::string& n) { return "model.encoder." + n; });
+}
+
+}  // namespace musetalk::test

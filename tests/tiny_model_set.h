@@ -1,0 +1,20 @@
+#pragma once
+// A small but complete models folder for tests, in the released formats (torch.save zip files,
+// the VAE's old attention names, Whisper's "model.encoder." prefix): the fixtures' tiny UNet and
+// VAE configs and whisper-tiny, with synthetic weights.
+
+#include <filesystem>
+#include <string>
+
+#include "files/json.h"
+
+namespace musetalk::test {
+
+// The "config" of a fixture manifest ("unet_tiny", "vae_tiny", "whisper_tiny").
+files::Json manifest_config(const std::string& stem);
+
+void write_text(const std::filesystem::path& path, const std::string& text);
+
+void write_tiny_model_set(const std::filesystem::path& dir);
+
+}  // namespace musetalk::test
