@@ -99,7 +99,7 @@ int check(const CheckOptions& opt) {
 }  // namespace
 
 void add_models_command(CLI::App& app, CommandRunner& run) {
-  CLI::App* models = app.add_subcommand("models", "Check the weight files");
+  CLI::App* models = app.add_subcommand("models", "Check or download the weight files");
   models->require_subcommand(1);
   auto opt = std::make_shared<CheckOptions>();
   CLI::App* check_cmd = models->add_subcommand(
@@ -109,6 +109,7 @@ void add_models_command(CLI::App& app, CommandRunner& run) {
   check_cmd->add_flag("--verify", opt->verify,
                       "Also read every tensor and check zip CRCs (slower: reads all the data)");
   check_cmd->callback([&run, opt] { run = [opt] { return check(*opt); }; });
+  add_models_download_command(*models, run);
 }
 
 }  // namespace musetalk::tools

@@ -40,7 +40,8 @@ std::string download_hint(const std::string& models_dir) {
     hint += "  " + f.repo + "  " + f.repo_path + "  ->  " + models_dir + "/" + f.path +
             (f.required ? "" : "  (optional)") + "\n";
   }
-  hint += "See models/README.md for details.";
+  hint += "Or let `musetalk models download --models " + models_dir +
+          "` fetch them. See models/README.md for details.";
   return hint;
 }
 
