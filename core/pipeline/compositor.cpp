@@ -15,12 +15,14 @@ constexpr int kCoefBits = 11;  // OpenCV's INTER_RESIZE_COEF_BITS
 constexpr int kCoefScale = 1 << kCoefBits;
 
 // One axis of OpenCV's linear resize: source indices i0, i1 and weights w0 + w1 ~ 2048 per output
-// index. OpenCV computes the fraction in float and rounds each weight on its own.
+// index. OpenCV computes the fraction in float and rounds each weight on its own. Columns past
+// the edges take the edge pixel at full weight; rows keep their fraction and read the edge row
+// twice (resizeGeneric clamps only the row index), which rounds differently in the fixed point.
 struct AxisTaps {
   torch::Tensor i0, i1, w0, w1;
 };
 
-AxisTaps axis_taps(int64_t src, int64_t dst, const torch::Device& device) {
+AxisTaps axis_taps(int64_t src, int64_t dst, bool clamp_fraction, const torch::Device& device) {
   const double scale = static_cast<double>(src) / static_cast<double>(dst);
   std::vector<int64_t> i0(dst), i1(dst);
   std::vector<int32_t> w0(dst), w1(dst);
@@ -28,10 +30,10 @@ AxisTaps axis_taps(int64_t src, int64_t dst, const torch::Device& device) {
     float f = static_cast<float>((d + 0.5) * scale - 0.5);
     auto s = static_cast<int64_t>(std::floor(f));
     f -= static_cast<float>(s);
-    if (s < 0) f = 0, s = 0;
-    if (s >= src - 1) f = 0, s = src - 1;
-    i0[d] = s;
-    i1[d] = std::min(s + 1, src - 1);
+    if (clamp_fraction && s < 0) f = 0, s = 0;
+    if (clamp_fraction && s >= src - 1) f = 0, s = src - 1;
+    i0[d] = std::clamp<int64_t>(s, 0, src - 1);
+    i1[d] = std::clamp<int64_t>(s + 1, 0, src - 1);
     w0[d] = static_cast<int32_t>(std::lrint((1.f - f) * kCoefScale));
     w1[d] = static_cast<int32_t>(std::lrint(f * kCoefScale));
   }
@@ -65,8 +67,8 @@ torch::Tensor resize_face(const torch::Tensor& face, int width, int height) {
   TORCH_CHECK(face.dim() == 3 && face.scalar_type() == torch::kUInt8,
               "resize_face: expected (h, w, C) uint8, got ", face.sizes(), " ", face.dtype());
   TORCH_CHECK(width > 0 && height > 0, "resize_face: empty target ", width, "x", height);
-  const AxisTaps xs = axis_taps(face.size(1), width, face.device());
-  const AxisTaps ys = axis_taps(face.size(0), height, face.device());
+  const AxisTaps xs = axis_taps(face.size(1), width, true, face.device());
+  const AxisTaps ys = axis_taps(face.size(0), height, false, face.device());
   // Horizontal pass in int32 at scale 2048 (HResizeLinear), rows selected afterwards.
   const torch::Tensor src = face.to(torch::kInt32);
   const torch::Tensor wx0 = xs.w0.view({1, -1, 1}), wx1 = xs.w1.view({1, -1, 1});
