@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "files/error.h"
 #include "pipeline/bounded_queue.h"
 #include "pipeline/compositor.h"
 #include "pipeline/frame_batches.h"
@@ -140,6 +141,7 @@ class FakeAvatar : public AvatarImages {
       }
       masks.push_back(m);
     }
+    avatar.root = "fake-avatar";
     avatar.frame_width = kWidth;
     avatar.frame_height = kHeight;
     avatar.latents = tensor_data(torch::randn({4, 8, 32, 32}));
@@ -246,8 +248,12 @@ TEST_F(RenderTest, AnErrorInTheSinkStopsEverythingAndIsRethrown) {
 TEST_F(RenderTest, AnErrorInCompositingIsRethrown) {
   avatar_.masks[2] = torch::zeros({3, 3}, torch::kUInt8);  // does not fit its crop box
   RecordingSink sink;
-  EXPECT_ANY_THROW(
-      render(*models_, avatar_.avatar, avatar_, one_second(), settings_, sink, nullptr));
+  try {
+    render(*models_, avatar_.avatar, avatar_, one_second(), settings_, sink, nullptr);
+    ADD_FAILURE() << "a mask that does not fit its box must be an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("mask 2"), std::string::npos) << e.what();
+  }
   EXPECT_LE(sink.frames.size(), 2u);
 }
 

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "audio/audio_features.h"
+#include "files/error.h"
 #include "model/face_generator.h"
 #include "pipeline/bounded_queue.h"
 #include "pipeline/compositor.h"
@@ -28,16 +29,35 @@ struct Frames {                    // finished frames, on the host
   std::vector<torch::Tensor> bgr;  // (H, W, 3) uint8, contiguous
 };
 
+// The file an avatar image came from, for error messages.
+std::string image_name(const std::vector<std::string>& files, const avatar::Avatar& avatar,
+                       const char* what, int j) {
+  if (static_cast<size_t>(j) < files.size()) return files[j];
+  return avatar.root + " " + what + " " + std::to_string(j);
+}
+
 torch::Tensor compose(AvatarImages& images, const avatar::Avatar& avatar, int j,
                       const torch::Tensor& face256) {
   const torch::Device device = face256.device();
   torch::Tensor frame = images.frame(j).to(device);
+  if (frame.dim() != 3 || frame.size(2) != 3 || frame.scalar_type() != torch::kUInt8) {
+    throw Error(image_name(avatar.frame_files, avatar, "frame", j),
+                "is not an 8-bit 3-channel image", "recreate the avatar");
+  }
   const Box& box = avatar.face_boxes[j];
   // Upstream skips the frame when the (0,0,0,0) placeholder box cannot be resized to (spec 9);
   // the avatar frame itself keeps the video's length and timing.
   if (box.width() <= 0 || box.height() <= 0) return frame;
+  torch::Tensor mask = images.mask(j).to(device);
+  const Box& crop = avatar.mask_boxes[j];
+  if (mask.dim() != 2 || mask.size(0) != crop.height() || mask.size(1) != crop.width()) {
+    throw Error(image_name(avatar.mask_files, avatar, "mask", j),
+                "has shape " + files::shape_string(mask.sizes().vec()) + " but its mask box is " +
+                    std::to_string(crop.width()) + "x" + std::to_string(crop.height()),
+                "recreate the avatar");
+  }
   torch::Tensor face = resize_face(face256, box.width(), box.height());
-  return paste_face(frame, face, box, images.mask(j).to(device), avatar.mask_boxes[j]);
+  return paste_face(frame, face, box, mask, crop);
 }
 
 }  // namespace
@@ -49,8 +69,12 @@ RenderStats render(ModelSet& models, const avatar::Avatar& avatar, AvatarImages&
   const Clock::time_point start = Clock::now();
   RenderStats stats;
   const auto cycle = static_cast<int64_t>(avatar.face_boxes.size());
-  TORCH_CHECK(cycle > 0 && avatar.mask_boxes.size() == avatar.face_boxes.size(),
-              "render: the avatar needs one face box and one mask box per cycle frame");
+  if (cycle == 0 || avatar.mask_boxes.size() != avatar.face_boxes.size()) {
+    throw Error(avatar.root,
+                "has " + std::to_string(cycle) + " face boxes and " +
+                    std::to_string(avatar.mask_boxes.size()) + " mask boxes",
+                "recreate the avatar: it needs one of each per cycle frame");
+  }
 
   torch::Tensor windows;
   {
@@ -62,8 +86,12 @@ RenderStats render(ModelSet& models, const avatar::Avatar& avatar, AvatarImages&
     windows = audio::frame_windows(hidden, count, settings.fps);
   }
   torch::Tensor latents = to_torch(avatar.latents).to(models.device, models.dtype);
-  TORCH_CHECK(latents.size(0) == cycle, "render: ", latents.size(0), " latents for ", cycle,
-              " cycle frames");
+  if (latents.dim() != 4 || latents.size(0) != cycle) {
+    throw Error(avatar.sources.latents.empty() ? avatar.root : avatar.sources.latents,
+                "holds latents " + files::shape_string(latents.sizes().vec()) + " for " +
+                    std::to_string(cycle) + " cycle frames",
+                "recreate the avatar");
+  }
   const FrameBatches batches(windows, latents, settings.batch);
   const int64_t total = batches.frames();
   stats.features_s = seconds_since(start);
