@@ -2,61 +2,23 @@
 // precision options: what works, and the errors a user gets for what does not.
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <fstream>
 #include <functional>
 
 #include "files/error.h"
-#include "files/file_source.h"
 #include "files/json.h"
 #include "model/cpu_blas.h"
 #include "model/face_generator.h"
 #include "model/model_set.h"
 #include "model/runtime_options.h"
-#include "model/synthetic_weights.h"
 #include "test_support.h"
+#include "tiny_model_set.h"
 
 namespace musetalk {
 namespace {
 
-namespace fs = std::filesystem;
-
-files::Json manifest_config(const std::string& stem) {
-  files::Json m = files::Json::parse(
-      files::read_text_file(test::fixtures_dir() + "/" + stem + ".manifest.json"));
-  return m.at("config");
-}
-
-void write_text(const fs::path& path, const std::string& text) {
-  fs::create_directories(path.parent_path());
-  std::ofstream(path) << text;
-}
-
-template <typename Module>
-void write_weights(const fs::path& path, const Module& module, const std::string& prefix = "") {
-  fs::create_directories(path.parent_path());
-  StateDict weights = synthetic_weights_for(*module);
-  StateDict named;
-  for (const auto& item : weights) named.insert(prefix + item.key(), item.value());
-  save_safetensors(path.string(), named);
-}
-
-// A small but complete models folder: the fixtures' tiny UNet and VAE configs, whisper-tiny.
-void write_tiny_model_set(const fs::path& dir) {
-  const files::Json unet = manifest_config("unet_tiny");
-  const files::Json vae = manifest_config("vae_tiny");
-  const files::Json whisper = manifest_config("whisper_tiny");
-  write_text(dir / "musetalkV15/musetalk.json", unet.dump(2));
-  write_text(dir / "sd-vae/config.json", vae.dump(2));
-  write_text(dir / "whisper/config.json", whisper.dump(2));
-  write_weights(dir / "musetalkV15/unet.safetensors",
-                nn::UNet2DConditionModel(nn::UNetConfig::from_json(unet)));
-  write_weights(dir / "sd-vae/diffusion_pytorch_model.safetensors",
-                nn::AutoencoderKL(nn::VaeConfig::from_json(vae)));
-  write_weights(dir / "whisper/model.safetensors",
-                nn::WhisperEncoder(nn::WhisperConfig::from_json(whisper, "whisper config")),
-                "model.encoder.");
-}
+using test::manifest_config;
+using test::write_text;
+using test::write_tiny_model_set;
 
 TEST(ModelSet, LoadsATinySetAndGeneratesFaces) {
   test::TempDir tmp;
