@@ -272,3 +272,39 @@ TEST_F(RenderTest, CancelStopsEarly) {
 
 }  // namespace
 }  // namespace musetalk::pipeline
+
+namespace musetalk::pipeline {
+namespace {
+
+TEST_F(RenderTest, CancelBeforeTheStartWritesNothing) {
+  RecordingSink sink;
+  std::atomic<bool> cancel{true};
+  RenderStats stats =
+      render(*models_, avatar_.avatar, avatar_, one_second(), settings_, sink, nullptr, &cancel);
+  EXPECT_EQ(stats.frames, 0);
+  EXPECT_TRUE(sink.frames.empty());
+}
+
+// Cancel from another thread while the caller waits for frames: every stage must still end.
+TEST_F(RenderTest, CancelFromAnotherThreadEndsEveryStage) {
+  RecordingSink sink;
+  std::atomic<bool> cancel{false};
+  std::thread canceller;
+  RenderStats stats = render(
+      *models_, avatar_.avatar, avatar_, one_second(), settings_, sink,
+      [&](int64_t done, int64_t) {
+        if (done == 1) {
+          canceller = std::thread([&] {
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            cancel = true;
+          });
+        }
+      },
+      &cancel);
+  canceller.join();
+  EXPECT_LT(stats.frames, 25);
+  EXPECT_EQ(static_cast<int64_t>(sink.frames.size()), stats.frames);
+}
+
+}  // namespace
+}  // namespace musetalk::pipeline

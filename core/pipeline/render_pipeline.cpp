@@ -114,15 +114,15 @@ RenderStats render(ModelSet& models, const avatar::Avatar& avatar, AvatarImages&
       GeneratedFaces generated = generate_faces(
           models.unet, models.vae, models.vae_config.scaling_factor, batch.audio, batch.latents);
       stats.generation_s += seconds_since(t0);
-      if (!faces.push({batch.first, generated.bgr})) return;
+      if (!faces.push({batch.first, generated.bgr})) break;
     }
-    faces.close();
+    faces.close();  // on every way out, so the next stage never waits for nothing
   });
 
   stages.start([&] {
     torch::InferenceMode inference;
     while (std::optional<Faces> batch = faces.pop()) {
-      if (stopped()) return;
+      if (stopped()) break;
       const Clock::time_point t0 = Clock::now();
       Frames done;
       for (int64_t b = 0; b < batch->bgr.size(0); ++b) {
@@ -130,7 +130,7 @@ RenderStats render(ModelSet& models, const avatar::Avatar& avatar, AvatarImages&
         done.bgr.push_back(compose(images, avatar, j, batch->bgr[b]).to(torch::kCPU).contiguous());
       }
       stats.compositing_s += seconds_since(t0);
-      if (!frames.push(std::move(done))) return;
+      if (!frames.push(std::move(done))) break;
     }
     frames.close();
   });

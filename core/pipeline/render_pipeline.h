@@ -24,7 +24,8 @@ struct RenderSettings {
   size_t queue_depth = 4;  // batches held between two stages
 };
 
-// The avatar's cycle images (spec 4.4), j in [0, 2N).
+// The avatar's cycle images (spec 4.4), j in [0, 2N). Called from render()'s compositing
+// thread; the tensors may live on any device.
 class AvatarImages {
  public:
   virtual ~AvatarImages() = default;
@@ -39,10 +40,10 @@ struct RenderStats {
 
 using RenderProgress = std::function<void(int64_t done, int64_t total)>;
 
-// samples16k: mono float audio at 16 kHz; the clip gives floor(duration * fps) frames, frame i
-// using cycle index i mod 2N (every clip starts at 0). Stops early, without error, when *cancel
-// turns true. An exception in any stage (the sink included) stops every stage and is rethrown
-// here after all threads have been joined.
+// progress and the sink run on the caller's thread. samples16k: mono float audio at 16 kHz; the
+// clip gives floor(duration * fps) frames, frame i using cycle index i mod 2N (every clip starts at
+// 0). Stops early, without error, when *cancel turns true. An exception in any stage (the sink
+// included) stops every stage and is rethrown here after all threads have been joined.
 RenderStats render(ModelSet& models, const avatar::Avatar& avatar, AvatarImages& images,
                    const std::vector<float>& samples16k, const RenderSettings& settings,
                    FrameSink& sink, const RenderProgress& progress,
