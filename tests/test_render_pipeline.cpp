@@ -89,6 +89,18 @@ TEST(Compositor, CropBoxFollowsUpstreamIntegerMaths) {
   EXPECT_EQ(crop_box_for({60, 70, 100, 120}), (Box{43, 58, 117, 132}));
 }
 
+TEST(Compositor, ResizeKeepsIdentityAndFlatImages) {
+  torch::manual_seed(3);
+  torch::Tensor face = torch::randint(0, 256, {64, 48, 3}, torch::kUInt8);
+  EXPECT_TRUE(resize_face(face, 48, 64).equal(face));
+  torch::Tensor flat = torch::full({64, 48, 3}, 201, torch::kUInt8);
+  for (auto [w, h] : {std::pair{17, 90}, std::pair{100, 31}, std::pair{48, 65}}) {
+    torch::Tensor out = resize_face(flat, w, h);
+    EXPECT_EQ(out.sizes().vec(), (std::vector<int64_t>{h, w, 3}));
+    EXPECT_TRUE(out.eq(201).all().item<bool>()) << w << "x" << h;
+  }
+}
+
 TEST(Compositor, PasteOutsideTheFrameIsClipped) {
   torch::Tensor frame = torch::full({20, 20, 3}, 10, torch::kUInt8);
   const Box box{10, 10, 26, 26};  // leaves the frame right and below

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <vector>
 
 namespace musetalk::pipeline {
 namespace {
@@ -23,25 +22,24 @@ struct AxisTaps {
 };
 
 AxisTaps axis_taps(int64_t src, int64_t dst, bool clamp_fraction, const torch::Device& device) {
-  const double scale = static_cast<double>(src) / static_cast<double>(dst);
-  std::vector<int64_t> i0(dst), i1(dst);
-  std::vector<int32_t> w0(dst), w1(dst);
-  for (int64_t d = 0; d < dst; ++d) {
-    float f = static_cast<float>((d + 0.5) * scale - 0.5);
-    auto s = static_cast<int64_t>(std::floor(f));
-    f -= static_cast<float>(s);
-    if (clamp_fraction && s < 0) f = 0, s = 0;
-    if (clamp_fraction && s >= src - 1) f = 0, s = src - 1;
-    i0[d] = std::clamp<int64_t>(s, 0, src - 1);
-    i1[d] = std::clamp<int64_t>(s + 1, 0, src - 1);
-    w0[d] = static_cast<int32_t>(std::lrint((1.f - f) * kCoefScale));
-    w1[d] = static_cast<int32_t>(std::lrint(f * kCoefScale));
-  }
-  auto as_tensor = [&](auto& v, torch::ScalarType t) {
-    return torch::tensor(v, torch::TensorOptions().dtype(t)).to(device);
-  };
-  return {as_tensor(i0, torch::kInt64), as_tensor(i1, torch::kInt64), as_tensor(w0, torch::kInt32),
-          as_tensor(w1, torch::kInt32)};
+  // Computed where the image is, so no table crosses to the device; every step below is exact
+  // in IEEE arithmetic, so CPU and GPU agree with OpenCV's scalar loop.
+  // OpenCV derives the step from the inverse scale (hal::resize: scale_x = 1. / inv_scale_x).
+  const double scale = 1.0 / (static_cast<double>(dst) / static_cast<double>(src));
+  const auto f64 = torch::TensorOptions().dtype(torch::kFloat64).device(device);
+  torch::Tensor f = ((torch::arange(dst, f64) + 0.5) * scale - 0.5).to(torch::kFloat32);
+  torch::Tensor s = torch::floor(f);
+  f = f - s;
+  if (clamp_fraction) f = f.masked_fill(s.lt(0).logical_or(s.ge(src - 1)), 0);
+  s = s.to(torch::kInt64);
+  if (clamp_fraction) s = s.clamp(0, src - 1);
+  AxisTaps taps;
+  taps.i0 = s.clamp(0, src - 1);
+  taps.i1 = (s + 1).clamp(0, src - 1);
+  // saturate_cast<short> rounds half to even, as torch::round does.
+  taps.w0 = torch::round((1 - f) * kCoefScale).to(torch::kInt32);
+  taps.w1 = torch::round(f * kCoefScale).to(torch::kInt32);
+  return taps;
 }
 
 // Box a intersected with box b (may be empty: x2 <= x1 or y2 <= y1).
