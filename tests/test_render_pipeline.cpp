@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "audio/audio_features.h"
 #include "files/error.h"
 #include "pipeline/bounded_queue.h"
 #include "pipeline/compositor.h"
@@ -78,6 +79,27 @@ TEST(FrameBatches, CyclesLatentsAndSplitsIntoBatches) {
     for (int64_t i = 0; i < b.size(); ++i) {
       EXPECT_EQ(b.audio[i][7][5].item<float>(), b.first + i);
       EXPECT_EQ(b.latents[i][3][2][1].item<float>(), (b.first + i) % cycle);
+    }
+  }
+}
+
+// render() windows each batch on its own; that must equal slicing the whole clip's windows.
+TEST(FrameBatches, WindowsMadeBatchByBatchMatchTheWholeClip) {
+  torch::manual_seed(5);
+  const int64_t samples = 16000 * 3 + 123;
+  torch::Tensor hidden = torch::randn({samples / 320, 5, 8});
+  for (int64_t fps : {25, 30, 12}) {
+    const torch::Tensor whole = audio::frame_windows(hidden, samples, fps);
+    const int64_t frames = audio::frame_count(samples, fps);
+    FrameBatches batches(
+        frames,
+        [&](int64_t first, int64_t n) {
+          return audio::frame_windows(hidden, samples, fps, first, n);
+        },
+        torch::zeros({2, 8, 32, 32}), 7);
+    for (int64_t k = 0; k < batches.count(); ++k) {
+      FrameBatch b = batches[k];
+      EXPECT_TRUE(b.audio.equal(whole.narrow(0, b.first, b.size()))) << fps << " fps batch " << k;
     }
   }
 }

@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <functional>
 
 namespace musetalk::pipeline {
 
@@ -15,17 +16,24 @@ struct FrameBatch {
   int64_t size() const { return audio.size(0); }
 };
 
+// The audio windows of frames [first, first + count): (count, 50, 384).
+using WindowSource = std::function<torch::Tensor(int64_t first, int64_t count)>;
+
 class FrameBatches {
  public:
   // windows: (T, 50, 384) per-frame audio windows; latents: (2N, 8, 32, 32) cycle latents.
   FrameBatches(torch::Tensor windows, torch::Tensor latents, int64_t batch_size);
+  // The same with windows made batch by batch, so a long clip never holds them all.
+  FrameBatches(int64_t frames, WindowSource windows, torch::Tensor latents, int64_t batch_size);
 
-  int64_t frames() const { return windows_.size(0); }
+  int64_t frames() const { return frames_; }
   int64_t count() const { return (frames() + batch_ - 1) / batch_; }
   FrameBatch operator[](int64_t k) const;
 
  private:
-  torch::Tensor windows_, latents_;
+  int64_t frames_;
+  WindowSource windows_;
+  torch::Tensor latents_;
   int64_t batch_;
 };
 

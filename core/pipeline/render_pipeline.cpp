@@ -68,6 +68,13 @@ RenderStats render(ModelSet& models, const avatar::Avatar& avatar, AvatarImages&
                    const std::atomic<bool>* cancel) {
   const Clock::time_point start = Clock::now();
   RenderStats stats;
+  if (settings.fps <= 0 || settings.batch <= 0 || settings.queue_depth == 0) {
+    throw Error("render settings",
+                "fps " + std::to_string(settings.fps) + ", batch " +
+                    std::to_string(settings.batch) + ", queue depth " +
+                    std::to_string(settings.queue_depth),
+                "use positive values");
+  }
   const auto cycle = static_cast<int64_t>(avatar.face_boxes.size());
   if (cycle == 0 || avatar.mask_boxes.size() != avatar.face_boxes.size()) {
     throw Error(avatar.root,
@@ -76,14 +83,15 @@ RenderStats render(ModelSet& models, const avatar::Avatar& avatar, AvatarImages&
                 "recreate the avatar: it needs one of each per cycle frame");
   }
 
-  torch::Tensor windows;
+  // The clip's hidden states are the only thing that grows with its length; the per-frame
+  // windows (5x larger at 25 fps) are made batch by batch in the generation stage.
+  const auto count = static_cast<int64_t>(samples16k.size());
+  torch::Tensor hidden;
   {
     torch::InferenceMode inference;
-    const auto count = static_cast<int64_t>(samples16k.size());
     torch::Tensor samples =
         torch::from_blob(const_cast<float*>(samples16k.data()), {count}, torch::kFloat32);
-    torch::Tensor hidden = audio::whisper_hidden_states(models.whisper, samples);
-    windows = audio::frame_windows(hidden, count, settings.fps);
+    hidden = audio::whisper_hidden_states(models.whisper, samples);
   }
   torch::Tensor latents = to_torch(avatar.latents).to(models.device, models.dtype);
   if (latents.dim() != 4 || latents.size(0) != cycle) {
@@ -92,7 +100,13 @@ RenderStats render(ModelSet& models, const avatar::Avatar& avatar, AvatarImages&
                     std::to_string(cycle) + " cycle frames",
                 "recreate the avatar");
   }
-  const FrameBatches batches(windows, latents, settings.batch);
+  const int fps = settings.fps;
+  const FrameBatches batches(
+      audio::frame_count(count, fps),
+      [&hidden, count, fps](int64_t first, int64_t n) {
+        return audio::frame_windows(hidden, count, fps, first, n);
+      },
+      latents, settings.batch);
   const int64_t total = batches.frames();
   stats.features_s = seconds_since(start);
 
