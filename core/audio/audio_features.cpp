@@ -43,6 +43,11 @@ torch::Tensor whisper_hidden_states(nn::WhisperEncoder& encoder, const torch::Te
 }
 
 torch::Tensor frame_windows(const torch::Tensor& hidden, int64_t num_samples, int64_t fps) {
+  return frame_windows(hidden, num_samples, fps, 0, frame_count(num_samples, fps));
+}
+
+torch::Tensor frame_windows(const torch::Tensor& hidden, int64_t num_samples, int64_t fps,
+                            int64_t first, int64_t count) {
   TORCH_CHECK(fps > 0, "frame_windows: fps must be positive, got ", fps);
   TORCH_CHECK(hidden.dim() == 3, "frame_windows: expected (T, states, d), got ", hidden.sizes());
   const double steps_per_frame = static_cast<double>(kEncoderStepsPerSecond) / fps;
@@ -51,22 +56,31 @@ torch::Tensor frame_windows(const torch::Tensor& hidden, int64_t num_samples, in
   // step floor(f * 50 / fps) - 2 * pad, i.e. it leans towards later audio. The reference slices
   // its zero pads from the features, which fails for audio under 12 steps; full pads here.
   const int64_t front = pad * kPadLeft, back = pad * 3 * kPadRight;
-  torch::Tensor padded = torch::constant_pad_nd(hidden, {0, 0, 0, 0, front, back});
+  const int64_t steps = hidden.size(0);
   const int64_t frames = frame_count(num_samples, fps);
   TORCH_CHECK(
       frames == 0 || static_cast<int64_t>(std::floor((frames - 1) * steps_per_frame)) + kWindow <=
-                         padded.size(0),
-      "frame_windows: ", hidden.size(0), " encoder steps are too few for ", frames, " frames of ",
+                         steps + front + back,
+      "frame_windows: ", steps, " encoder steps are too few for ", frames, " frames of ",
       num_samples, " samples");
+  TORCH_CHECK(first >= 0 && count >= 0 && first + count <= frames, "frame_windows: frames [", first,
+              ", ", first + count, ") of ", frames);
+  if (count == 0) return hidden.new_zeros({0, kWindow * hidden.size(1), hidden.size(2)});
+  auto start_of = [&](int64_t f) {  // first encoder step of frame f's window, unpadded
+    return static_cast<int64_t>(std::floor(f * steps_per_frame)) - front;
+  };
+  // The steps [lo, hi) these frames read, zeros outside the audio.
+  const int64_t lo = start_of(first), hi = start_of(first + count - 1) + kWindow;
+  const int64_t a = std::clamp<int64_t>(lo, 0, steps), b = std::clamp<int64_t>(hi, 0, steps);
+  torch::Tensor local =
+      torch::constant_pad_nd(hidden.narrow(0, a, b - a), {0, 0, 0, 0, a - lo, hi - b});
   std::vector<torch::Tensor> windows;
-  windows.reserve(frames);
-  for (int64_t f = 0; f < frames; ++f) {
-    const auto start = static_cast<int64_t>(std::floor(f * steps_per_frame));
-    windows.push_back(padded.narrow(0, start, kWindow));
+  windows.reserve(count);
+  for (int64_t f = first; f < first + count; ++f) {
+    windows.push_back(local.narrow(0, start_of(f) - lo, kWindow));
   }
-  if (windows.empty()) return hidden.new_zeros({0, kWindow * hidden.size(1), hidden.size(2)});
   // (frames, 10, states, d) -> (frames, 10 * states, d): token 5 t + l for 5 states.
-  return torch::stack(windows, 0).reshape({frames, kWindow * hidden.size(1), hidden.size(2)});
+  return torch::stack(windows, 0).reshape({count, kWindow * hidden.size(1), hidden.size(2)});
 }
 
 }  // namespace musetalk::audio

@@ -19,6 +19,11 @@ torch::Tensor whisper_hidden_states(nn::WhisperEncoder& encoder, const torch::Te
 // encoder steps, zeros outside the audio, tokens in time-major, layer-minor order.
 torch::Tensor frame_windows(const torch::Tensor& hidden, int64_t num_samples, int64_t fps);
 
+// Frames [first, first + count) of the above, built from the hidden states they read only, so a
+// long clip can be windowed batch by batch.
+torch::Tensor frame_windows(const torch::Tensor& hidden, int64_t num_samples, int64_t fps,
+                            int64_t first, int64_t count);
+
 // floor(num_samples / 16000 * fps), evaluated in double as the reference does.
 int64_t frame_count(int64_t num_samples, int64_t fps);
 

@@ -18,8 +18,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Kinds whose issue has not landed yet (avatar creation networks, the blend paste-back).
-const std::set<std::string> kPendingKinds = {"s3fd", "bisenet", "dwpose", "blend"};
+// Kinds whose issue has not landed yet (avatar creation networks).
+const std::set<std::string> kPendingKinds = {"s3fd", "bisenet", "dwpose"};
 
 std::vector<std::string> manifest_paths() {
   std::vector<std::string> paths;

@@ -1,0 +1,174 @@
+#include "pipeline/render_pipeline.h"
+
+#include <chrono>
+
+#include "audio/audio_features.h"
+#include "files/error.h"
+#include "model/face_generator.h"
+#include "pipeline/bounded_queue.h"
+#include "pipeline/compositor.h"
+#include "pipeline/frame_batches.h"
+#include "pipeline/stage_threads.h"
+#include "torch_io/state_dict.h"
+
+namespace musetalk::pipeline {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+struct Faces {  // one generated batch, on the device
+  int64_t first = 0;
+  torch::Tensor bgr;  // (b, 256, 256, 3) uint8
+};
+
+struct Frames {                    // finished frames, on the host
+  std::vector<torch::Tensor> bgr;  // (H, W, 3) uint8, contiguous
+};
+
+// The file an avatar image came from, for error messages.
+std::string image_name(const std::vector<std::string>& files, const avatar::Avatar& avatar,
+                       const char* what, int j) {
+  if (static_cast<size_t>(j) < files.size()) return files[j];
+  return avatar.root + " " + what + " " + std::to_string(j);
+}
+
+torch::Tensor compose(AvatarImages& images, const avatar::Avatar& avatar, int j,
+                      const torch::Tensor& face256) {
+  const torch::Device device = face256.device();
+  torch::Tensor frame = images.frame(j).to(device);
+  if (frame.dim() != 3 || frame.size(2) != 3 || frame.scalar_type() != torch::kUInt8) {
+    throw Error(image_name(avatar.frame_files, avatar, "frame", j),
+                "is not an 8-bit 3-channel image", "recreate the avatar");
+  }
+  const Box& box = avatar.face_boxes[j];
+  // Upstream skips the frame when the (0,0,0,0) placeholder box cannot be resized to (spec 9);
+  // the avatar frame itself keeps the video's length and timing.
+  if (box.width() <= 0 || box.height() <= 0) return frame;
+  torch::Tensor mask = images.mask(j).to(device);
+  const Box& crop = avatar.mask_boxes[j];
+  if (mask.dim() != 2 || mask.size(0) != crop.height() || mask.size(1) != crop.width()) {
+    throw Error(image_name(avatar.mask_files, avatar, "mask", j),
+                "has shape " + files::shape_string(mask.sizes().vec()) + " but its mask box is " +
+                    std::to_string(crop.width()) + "x" + std::to_string(crop.height()),
+                "recreate the avatar");
+  }
+  torch::Tensor face = resize_face(face256, box.width(), box.height());
+  return paste_face(frame, face, box, mask, crop);
+}
+
+}  // namespace
+
+RenderStats render(ModelSet& models, const avatar::Avatar& avatar, AvatarImages& images,
+                   const std::vector<float>& samples16k, const RenderSettings& settings,
+                   FrameSink& sink, const RenderProgress& progress,
+                   const std::atomic<bool>* cancel) {
+  const Clock::time_point start = Clock::now();
+  RenderStats stats;
+  if (settings.fps <= 0 || settings.batch <= 0 || settings.queue_depth == 0) {
+    throw Error("render settings",
+                "fps " + std::to_string(settings.fps) + ", batch " +
+                    std::to_string(settings.batch) + ", queue depth " +
+                    std::to_string(settings.queue_depth),
+                "use positive values");
+  }
+  const auto cycle = static_cast<int64_t>(avatar.face_boxes.size());
+  if (cycle == 0 || avatar.mask_boxes.size() != avatar.face_boxes.size()) {
+    throw Error(avatar.root,
+                "has " + std::to_string(cycle) + " face boxes and " +
+                    std::to_string(avatar.mask_boxes.size()) + " mask boxes",
+                "recreate the avatar: it needs one of each per cycle frame");
+  }
+
+  // The clip's hidden states are the only thing that grows with its length; the per-frame
+  // windows (5x larger at 25 fps) are made batch by batch in the generation stage.
+  const auto count = static_cast<int64_t>(samples16k.size());
+  torch::Tensor hidden;
+  {
+    torch::InferenceMode inference;
+    torch::Tensor samples =
+        torch::from_blob(const_cast<float*>(samples16k.data()), {count}, torch::kFloat32);
+    hidden = audio::whisper_hidden_states(models.whisper, samples);
+  }
+  torch::Tensor latents = to_torch(avatar.latents).to(models.device, models.dtype);
+  if (latents.dim() != 4 || latents.size(0) != cycle) {
+    throw Error(avatar.sources.latents.empty() ? avatar.root : avatar.sources.latents,
+                "holds latents " + files::shape_string(latents.sizes().vec()) + " for " +
+                    std::to_string(cycle) + " cycle frames",
+                "recreate the avatar");
+  }
+  const int fps = settings.fps;
+  const FrameBatches batches(
+      audio::frame_count(count, fps),
+      [&hidden, count, fps](int64_t first, int64_t n) {
+        return audio::frame_windows(hidden, count, fps, first, n);
+      },
+      latents, settings.batch);
+  const int64_t total = batches.frames();
+  stats.features_s = seconds_since(start);
+
+  BoundedQueue<Faces> faces(settings.queue_depth);
+  BoundedQueue<Frames> frames(settings.queue_depth);
+  std::atomic<bool> stop{false};
+  auto stopped = [&] { return stop.load() || (cancel && cancel->load()); };
+  StageThreads stages([&] {
+    stop = true;
+    faces.close();
+    frames.close();
+  });
+
+  stages.start([&] {
+    torch::InferenceMode inference;
+    for (int64_t k = 0; k < batches.count() && !stopped(); ++k) {
+      const Clock::time_point t0 = Clock::now();
+      const FrameBatch batch = batches[k];
+      GeneratedFaces generated = generate_faces(
+          models.unet, models.vae, models.vae_config.scaling_factor, batch.audio, batch.latents);
+      stats.generation_s += seconds_since(t0);
+      if (!faces.push({batch.first, generated.bgr})) break;
+    }
+    faces.close();  // on every way out, so the next stage never waits for nothing
+  });
+
+  stages.start([&] {
+    torch::InferenceMode inference;
+    while (std::optional<Faces> batch = faces.pop()) {
+      if (stopped()) break;
+      const Clock::time_point t0 = Clock::now();
+      Frames done;
+      for (int64_t b = 0; b < batch->bgr.size(0); ++b) {
+        const int j = static_cast<int>((batch->first + b) % cycle);
+        done.bgr.push_back(compose(images, avatar, j, batch->bgr[b]).to(torch::kCPU).contiguous());
+      }
+      stats.compositing_s += seconds_since(t0);
+      if (!frames.push(std::move(done))) break;
+    }
+    frames.close();
+  });
+
+  try {
+    while (std::optional<Frames> block = frames.pop()) {
+      for (const torch::Tensor& f : block->bgr) {
+        if (stopped()) break;
+        const Clock::time_point t0 = Clock::now();
+        const int width = static_cast<int>(f.size(1)), height = static_cast<int>(f.size(0));
+        sink.write_bgr(f.data_ptr<uint8_t>(), width, height, width * 3);
+        stats.sink_s += seconds_since(t0);
+        ++stats.frames;
+        if (progress) progress(stats.frames, total);
+      }
+      if (stopped()) break;
+    }
+  } catch (...) {
+    stages.fail(std::current_exception());
+  }
+  stages.stop_and_join();
+  stages.rethrow();
+  stats.total_s = seconds_since(start);
+  return stats;
+}
+
+}  // namespace musetalk::pipeline
