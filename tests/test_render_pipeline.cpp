@@ -15,6 +15,7 @@
 #include "pipeline/compositor.h"
 #include "pipeline/frame_batches.h"
 #include "pipeline/render_pipeline.h"
+#include "test_support.h"
 #include "tiny_model_set.h"
 
 namespace musetalk::pipeline {

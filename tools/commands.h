@@ -13,6 +13,7 @@ using CommandRunner = std::function<int()>;
 void add_models_command(CLI::App& app, CommandRunner& run);
 // `models download`, registered by add_models_command on the `models` subcommand.
 void add_models_download_command(CLI::App& models, CommandRunner& run);
+void add_render_command(CLI::App& app, CommandRunner& run);
 void add_avatar_command(CLI::App& app, CommandRunner& run);
 
 }  // namespace musetalk::tools

@@ -1,0 +1,199 @@
+// `musetalk render` end to end, run as a user runs it: a tiny model set in the released formats,
+// the upstream avatar and yongen.wav (48 kHz stereo, 8 s) give an MP4 whose frame count, duration
+// and AAC track are right, and whose PNG frames equal the avatar outside the masks. Bad input
+// gives a clear error, a non-zero exit and no output file.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "avatar/avatar.h"
+#include "cli_runner.h"
+#include "media/audio_decoder.h"
+#include "media/image_io.h"
+#include "test_support.h"
+#include "tiny_model_set.h"
+
+extern "C" {
+#include <libavformat/avformat.h>
+}
+
+namespace musetalk {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kAvatar = test::media_dir() + "/avatars/yongen_v15";
+const std::string kAudio = test::media_dir() + "/yongen.wav";
+constexpr int kFps = 25;
+
+struct VideoInfo {
+  int64_t video_packets = 0;
+  double video_seconds = 0, audio_seconds = 0;
+  std::string video_codec, audio_codec;
+};
+
+VideoInfo probe(const std::string& path) {
+  VideoInfo info;
+  AVFormatContext* ctx = nullptr;
+  if (avformat_open_input(&ctx, path.c_str(), nullptr, nullptr) < 0) return info;
+  avformat_find_stream_info(ctx, nullptr);
+  AVPacket* pkt = av_packet_alloc();
+  while (av_read_frame(ctx, pkt) >= 0) {
+    if (ctx->streams[pkt->stream_index]->codecpar->codec_type == AVMEDIA_TYPE_VIDEO) {
+      ++info.video_packets;
+    }
+    av_packet_unref(pkt);
+  }
+  av_packet_free(&pkt);
+  for (unsigned i = 0; i < ctx->nb_streams; ++i) {
+    const AVStream* s = ctx->streams[i];
+    const double seconds = s->duration * av_q2d(s->time_base);
+    if (s->codecpar->codec_type == AVMEDIA_TYPE_VIDEO) {
+      info.video_codec = avcodec_get_name(s->codecpar->codec_id);
+      info.video_seconds = seconds;
+    } else if (s->codecpar->codec_type == AVMEDIA_TYPE_AUDIO) {
+      info.audio_codec = avcodec_get_name(s->codecpar->codec_id);
+      info.audio_seconds = seconds;
+    }
+  }
+  avformat_close_input(&ctx);
+  return info;
+}
+
+class RenderCli : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    models_ = new test::TempDir;
+    test::write_tiny_model_set(models_->path());
+  }
+  static void TearDownTestSuite() {
+    delete models_;
+    models_ = nullptr;
+  }
+
+  test::RunResult render(const std::string& args) {
+    return test::run_tool("render --models " + models_->path().string() +
+                          " --device cpu --batch 8 --quiet " + args);
+  }
+
+  static test::TempDir* models_;
+  test::TempDir out_;
+};
+
+test::TempDir* RenderCli::models_ = nullptr;
+
+TEST_F(RenderCli, UpstreamAvatarAndWavGiveACorrectMp4AndFrames) {
+  const std::string out = out_.file("talk.mp4");
+  const std::string frames = out_.file("frames");
+  test::RunResult r = render("--avatar " + kAvatar + " --audio " + kAudio + " --out " + out +
+                             " --frames-dir " + frames);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+
+  const double audio_seconds = media::decode_audio_16k_mono(kAudio).duration_s;
+  const int64_t expected_frames = static_cast<int64_t>(audio_seconds * kFps);
+  VideoInfo info = probe(out);
+  EXPECT_EQ(info.video_codec, "h264");
+  EXPECT_EQ(info.video_packets, expected_frames);
+  EXPECT_NEAR(info.video_seconds, audio_seconds, 1.0 / kFps);
+  EXPECT_EQ(info.audio_codec, "aac");
+  EXPECT_NEAR(info.audio_seconds, info.video_seconds, 1.0 / kFps);
+
+  // Outside each cycle frame's mask every pixel is the avatar's own (spec 5.4).
+  avatar::Avatar avatar = avatar::load_avatar(kAvatar);
+  const int64_t n = static_cast<int64_t>(avatar.frame_count());
+  for (int64_t i : {int64_t{0}, int64_t{1}, n + 3, expected_frames - 1}) {
+    SCOPED_TRACE("frame " + std::to_string(i));
+    char name[32];
+    std::snprintf(name, sizeof name, "%08lld.png", static_cast<long long>(i));
+    media::Image got = media::read_png((fs::path(frames) / name).string(), 3);
+    const int64_t j = i % n;
+    media::Image want = media::read_png(avatar.frame_files[j], 3);
+    media::Image mask = media::read_png(avatar.mask_files[j], 1);
+    const avatar::Box crop = avatar.mask_boxes[j];
+    ASSERT_EQ(got.pixels.size(), want.pixels.size());
+    int64_t outside_differing = 0, inside_differing = 0;
+    for (int y = 0; y < got.height; ++y) {
+      for (int x = 0; x < got.width; ++x) {
+        const bool in_crop = x >= crop.x1 && x < crop.x2 && y >= crop.y1 && y < crop.y2;
+        const bool masked = in_crop && mask.pixels[(y - crop.y1) * mask.width + (x - crop.x1)] > 0;
+        const size_t at = (static_cast<size_t>(y) * got.width + x) * 3;
+        const bool same = std::equal(&got.pixels[at], &got.pixels[at] + 3, &want.pixels[at]);
+        (masked ? inside_differing : outside_differing) += same ? 0 : 1;
+      }
+    }
+    EXPECT_EQ(outside_differing, 0);
+    EXPECT_GT(inside_differing, 0) << "the generated face must show inside the mask";
+  }
+}
+
+void expect_failure_without_output(const test::RunResult& r, const std::string& out,
+                                   const std::string& names) {
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find(names), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(out)) << "no output file on failure";
+  for (const auto& e : fs::directory_iterator(fs::path(out).parent_path())) {
+    EXPECT_EQ(e.path().string().find(".partial"), std::string::npos) << e.path();
+  }
+}
+
+TEST_F(RenderCli, MissingAvatarFileIsNamed) {
+  const fs::path avatar = out_.path() / "avatar";
+  fs::copy(kAvatar, avatar, fs::copy_options::recursive);
+  fs::remove(avatar / "latents.pt");
+  const std::string out = out_.file("talk.mp4");
+  expect_failure_without_output(
+      render("--avatar " + avatar.string() + " --audio " + kAudio + " --out " + out), out,
+      "latents.pt");
+}
+
+TEST_F(RenderCli, CorruptAvatarFileIsNamed) {
+  const fs::path avatar = out_.path() / "avatar";
+  fs::copy(kAvatar, avatar, fs::copy_options::recursive);
+  fs::resize_file(avatar / "coords.pkl", 100);
+  const std::string out = out_.file("talk.mp4");
+  expect_failure_without_output(
+      render("--avatar " + avatar.string() + " --audio " + kAudio + " --out " + out), out,
+      "coords.pkl");
+}
+
+TEST_F(RenderCli, AudioWithoutSamplesIsNamed) {
+  const std::string wav = out_.file("silence.wav");
+  {
+    // A valid 16-bit mono 16 kHz WAV header with an empty data chunk.
+    const unsigned char header[44] = {'R', 'I', 'F',  'F',  36,  0,   0,   0,    'W', 'A', 'V',
+                                      'E', 'f', 'm',  't',  ' ', 16,  0,   0,    0,   1,   0,
+                                      1,   0,   0x80, 0x3e, 0,   0,   0,   0x7d, 0,   0,   2,
+                                      0,   16,  0,    'd',  'a', 't', 'a', 0,    0,   0,   0};
+    std::ofstream(wav, std::ios::binary).write(reinterpret_cast<const char*>(header), 44);
+  }
+  const std::string out = out_.file("talk.mp4");
+  expect_failure_without_output(render("--avatar " + kAvatar + " --audio " + wav + " --out " + out),
+                                out, wav);
+}
+
+TEST_F(RenderCli, FileWithoutAudioStreamIsNamed) {
+  const std::string video = test::media_dir() + "/yongen.mp4";  // the sample video is silent
+  const std::string out = out_.file("talk.mp4");
+  expect_failure_without_output(
+      render("--avatar " + kAvatar + " --audio " + video + " --out " + out), out,
+      "no audio stream");
+}
+
+TEST_F(RenderCli, UnwritableOutputIsNamed) {
+  const std::string out = out_.file("no_such_folder/talk.mp4");
+  test::RunResult r = render("--avatar " + kAvatar + " --audio " + kAudio + " --out " + out);
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find(out), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(out));
+}
+
+TEST_F(RenderCli, UnknownDeviceIsNamed) {
+  const std::string out = out_.file("talk.mp4");
+  expect_failure_without_output(test::run_tool("render --device tpu --avatar " + kAvatar +
+                                               " --audio " + kAudio + " --out " + out),
+                                out, "--device tpu");
+}
+
+}  // namespace
+}  // namespace musetalk

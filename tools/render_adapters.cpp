@@ -1,0 +1,78 @@
+#include "render_adapters.h"
+
+#include <filesystem>
+
+#include "files/error.h"
+#include "media/image_io.h"
+
+namespace musetalk::tools {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+torch::Tensor image_tensor(const media::Image& img, torch::Device device) {
+  std::vector<int64_t> shape = {img.height, img.width};
+  if (img.channels > 1) shape.push_back(img.channels);
+  return torch::from_blob(const_cast<uint8_t*>(img.pixels.data()), shape, torch::kUInt8)
+      .to(device, /*non_blocking=*/false, /*copy=*/true);
+}
+
+std::string numbered_png(const std::string& dir, int64_t i) {
+  char name[32];
+  std::snprintf(name, sizeof name, "%08lld.png", static_cast<long long>(i));
+  return (fs::path(dir) / name).string();
+}
+
+}  // namespace
+
+PngAvatarImages::PngAvatarImages(const avatar::Avatar& avatar, torch::Device device)
+    : avatar_(avatar), device_(device) {}
+
+torch::Tensor PngAvatarImages::frame(int j) {
+  return image_tensor(media::read_png(avatar_.frame_files.at(j), 3), device_);
+}
+
+torch::Tensor PngAvatarImages::mask(int j) {
+  return image_tensor(media::read_png(avatar_.mask_files.at(j), 1), device_);
+}
+
+VideoFileSink::VideoFileSink(const std::string& out_path, int width, int height, int fps, int crf,
+                             const std::string& audio_source, const std::string& frames_dir)
+    : frames_dir_(frames_dir) {
+  if (!frames_dir_.empty()) {
+    if (fs::exists(frames_dir_)) {
+      throw Error(frames_dir_, "already exists", "give --frames-dir a folder that does not exist");
+    }
+    frames_partial_ = frames_dir_ + ".partial";
+    fs::remove_all(frames_partial_);
+    std::error_code ec;
+    if (!fs::create_directories(frames_partial_, ec)) {
+      throw Error(frames_dir_, "cannot be created: " + ec.message());
+    }
+  }
+  writer_.open(out_path, width, height, fps, crf, audio_source);
+}
+
+VideoFileSink::~VideoFileSink() {
+  if (!finished_ && !frames_partial_.empty()) {
+    std::error_code ec;
+    fs::remove_all(frames_partial_, ec);
+  }
+}
+
+void VideoFileSink::write_bgr(const uint8_t* bgr, int width, int height, int stride) {
+  writer_.write_bgr(bgr, stride);
+  if (!frames_partial_.empty()) {
+    media::write_png_bgr(numbered_png(frames_partial_, index_), bgr, width, height, stride);
+  }
+  ++index_;
+}
+
+void VideoFileSink::finish() {
+  writer_.finish();
+  if (!frames_partial_.empty()) fs::rename(frames_partial_, frames_dir_);
+  finished_ = true;
+}
+
+}  // namespace musetalk::tools

@@ -1,0 +1,129 @@
+// `musetalk render --avatar DIR --audio FILE --out OUT.mp4`: an avatar speaking an audio file,
+// as H.264 + AAC. The MP4 appears only when the render completes; Ctrl-C or an error leaves no
+// partial file.
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+
+#include "avatar/avatar.h"
+#include "commands.h"
+#include "files/error.h"
+#include "media/audio_decoder.h"
+#include "model/cpu_blas.h"
+#include "model/model_set.h"
+#include "model/runtime_options.h"
+#include "progress.h"
+#include "render_adapters.h"
+
+namespace musetalk::tools {
+namespace {
+
+constexpr int kExitInterrupted = 130;
+
+struct RenderOptions {
+  std::string avatar, audio, out;
+  std::string models = "models";
+  std::string version = "v15";
+  int fps = 0;  // 0: the avatar's
+  int batch = 8;
+  std::string device = "auto";
+  std::string precision = "auto";
+  int crf = 18;
+  int threads = 0;
+  std::string frames_dir;
+  bool quiet = false;
+};
+
+std::atomic<bool> g_interrupted{false};
+
+extern "C" void on_interrupt(int) {
+  g_interrupted = true;
+}
+
+void say(bool quiet, const char* format, const std::string& text) {
+  if (!quiet) std::fprintf(stderr, format, text.c_str());
+}
+
+void check_output_path(const std::string& out) {
+  const std::filesystem::path p(out);
+  const std::filesystem::path dir = p.has_parent_path() ? p.parent_path() : ".";
+  if (!std::filesystem::is_directory(dir)) {
+    throw Error(out, "its folder does not exist", "create the folder or choose another --out");
+  }
+}
+
+int render_command(const RenderOptions& o) {
+  // Cheap checks first, so a typo fails before minutes of model loading.
+  const torch::Device device = parse_device(o.device);
+  const torch::ScalarType dtype = resolve_dtype(parse_precision(o.precision), device);
+  const UNetVersion version = parse_unet_version(o.version);
+  if (o.batch < 1) throw Error("--batch " + std::to_string(o.batch), "must be at least 1");
+  if (o.fps < 0 || o.fps > 240) throw Error("--fps " + std::to_string(o.fps), "out of range");
+  check_output_path(o.out);
+  set_cpu_threads(o.threads);
+  const std::string blas_warning = device.is_cpu() ? reference_blas_warning() : "";
+  if (!blas_warning.empty()) say(o.quiet, "%s\n", blas_warning);
+
+  avatar::Avatar avatar = avatar::load_avatar(o.avatar);
+  media::DecodedAudio audio = media::decode_audio_16k_mono(o.audio);
+  say(o.quiet, "loading models from %s\n", o.models);
+  ModelSet models = load_model_set(ModelPaths::in(o.models, version), device, dtype);
+
+  pipeline::RenderSettings settings;
+  settings.fps = o.fps > 0 ? o.fps : avatar.fps;
+  settings.batch = o.batch;
+  PngAvatarImages images(avatar, device);
+  VideoFileSink sink(o.out, avatar.frame_width, avatar.frame_height, settings.fps, o.crf, o.audio,
+                     o.frames_dir);
+
+  Progress progress("render", o.quiet);
+  std::signal(SIGINT, on_interrupt);
+  std::signal(SIGTERM, on_interrupt);
+  pipeline::RenderStats stats = pipeline::render(
+      models, avatar, images, audio.samples, settings, sink,
+      [&](int64_t done, int64_t total) { progress.update(done, total); }, &g_interrupted);
+  progress.finish();
+  if (g_interrupted) {
+    std::fprintf(stderr, "interrupted: no output written\n");
+    return kExitInterrupted;  // the sink's destructor removes the partial files
+  }
+  sink.finish();
+
+  if (!o.quiet) {
+    auto rate = [&](double s) { return s > 0 ? stats.frames / s : 0.0; };
+    std::fprintf(stderr,
+                 "wrote %s: %lld frames at %d fps in %.1f s (%.2f fps)\n"
+                 "  features %.2f s, generation %.1f s (%.2f fps), compositing %.1f s (%.1f fps), "
+                 "encoding %.1f s (%.1f fps)\n",
+                 o.out.c_str(), static_cast<long long>(stats.frames), settings.fps, stats.total_s,
+                 rate(stats.total_s), stats.features_s, stats.generation_s,
+                 rate(stats.generation_s), stats.compositing_s, rate(stats.compositing_s),
+                 stats.sink_s, rate(stats.sink_s));
+  }
+  return 0;
+}
+
+}  // namespace
+
+void add_render_command(CLI::App& app, CommandRunner& run) {
+  auto o = std::make_shared<RenderOptions>();
+  CLI::App* cmd = app.add_subcommand("render", "Render an avatar speaking an audio file to MP4");
+  cmd->add_option("--avatar", o->avatar, "Avatar folder (native or upstream layout)")->required();
+  cmd->add_option("--audio", o->audio, "Audio or video file with the speech")->required();
+  cmd->add_option("--out", o->out, "Output MP4 (H.264 + AAC)")->required();
+  cmd->add_option("--models", o->models, "Models folder (models/README.md)")->capture_default_str();
+  cmd->add_option("--version", o->version, "UNet version: v15 or v1")->capture_default_str();
+  cmd->add_option("--fps", o->fps, "Frames per second (default: the avatar's)");
+  cmd->add_option("--batch", o->batch, "Frames per UNet/VAE call")->capture_default_str();
+  cmd->add_option("--device", o->device, "auto, cpu, cuda or cuda:N")->capture_default_str();
+  cmd->add_option("--precision", o->precision, "auto (fp16 on CUDA, fp32 on CPU), fp32, fp16, bf16")
+      ->capture_default_str();
+  cmd->add_option("--crf", o->crf, "H.264 quality, 0 (lossless) to 51")->capture_default_str();
+  cmd->add_option("--threads", o->threads, "CPU threads (0: all cores)")->capture_default_str();
+  cmd->add_option("--frames-dir", o->frames_dir, "Also write every frame as a lossless PNG here");
+  cmd->add_flag("--quiet", o->quiet, "No progress or summary");
+  cmd->callback([&run, o] { run = [o] { return render_command(*o); }; });
+}
+
+}  // namespace musetalk::tools
