@@ -3,8 +3,10 @@
 
 #include "commands.h"
 #include "files/error.h"
+#include "media/ffmpeg_util.h"
 
 int main(int argc, char** argv) {
+  musetalk::media::log_errors_only();
   CLI::App app{"musetalk: real-time lip-sync avatars (MuseTalk v1.5)"};
   app.require_subcommand(1);
   musetalk::tools::CommandRunner run;

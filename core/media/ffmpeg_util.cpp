@@ -12,4 +12,8 @@ std::string av_error_text(int code) {
   return text;
 }
 
+void log_errors_only() {
+  av_log_set_level(AV_LOG_ERROR);
+}
+
 }  // namespace musetalk::media

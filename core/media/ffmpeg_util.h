@@ -16,6 +16,10 @@ namespace musetalk::media {
 // FFmpeg's error code as words, e.g. "No such file or directory".
 std::string av_error_text(int code);
 
+// Silences FFmpeg's informational logging (x264's statistics) for the whole process: programs
+// call it once at start; the library itself leaves the global log level alone.
+void log_errors_only();
+
 struct InputContextDeleter {
   void operator()(AVFormatContext* c) const { avformat_close_input(&c); }
 };
