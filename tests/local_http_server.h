@@ -65,4 +65,7 @@ class LocalHttpServer {
   std::thread thread_;
 };
 
+// A port on 127.0.0.1 that nothing listens on (bound, then closed): an unreachable endpoint.
+int closed_loopback_port();
+
 }  // namespace musetalk::test

@@ -34,19 +34,6 @@ std::string pattern(size_t n, unsigned seed) {
   return s;
 }
 
-// A port on 127.0.0.1 that nothing listens on: bound, then closed.
-int closed_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
 TEST(Sha256, FipsVectors) {
   EXPECT_EQ(net::sha256_hex(""),
             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
@@ -157,7 +144,8 @@ TEST(Downloader, CorruptedFileIsRejectedAndLeavesNothing) {
 
 TEST(Downloader, UnreachableEndpointNamesTheUrl) {
   test::TempDir tmp;
-  const std::string url = "http://127.0.0.1:" + std::to_string(closed_port()) + "/r/resolve/main/w";
+  const std::string url =
+      "http://127.0.0.1:" + std::to_string(test::closed_loopback_port()) + "/r/resolve/main/w";
   try {
     net::download_file(url, (tmp.path() / "w").string(), {});
     FAIL() << "no server: should be an error";

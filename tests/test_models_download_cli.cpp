@@ -128,15 +128,7 @@ TEST(ModelsDownload, CorruptedFileNamesItsUrlAndLeavesNoFile) {
 
 TEST(ModelsDownload, UnreachableEndpointNamesTheUrlAndTheFix) {
   test::TempDir tmp;
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  const std::string endpoint = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+  const std::string endpoint = "http://127.0.0.1:" + std::to_string(test::closed_loopback_port());
   RunResult r = run_tool("models download --only sd-vae/config.json --models " +
                          tmp.path().string() + " --endpoint " + endpoint);
   EXPECT_EQ(r.exit_code, 1) << r.output;

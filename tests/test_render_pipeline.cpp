@@ -17,6 +17,7 @@
 #include "pipeline/render_pipeline.h"
 #include "test_support.h"
 #include "tiny_model_set.h"
+#include "torch_io/state_dict.h"
 
 namespace musetalk::pipeline {
 namespace {
@@ -142,20 +143,6 @@ TEST(Compositor, PasteOutsideTheFrameIsClipped) {
 
 constexpr int kWidth = 100, kHeight = 120;
 
-files::TensorData tensor_data(const torch::Tensor& t) {
-  auto storage = std::make_shared<files::StorageData>();
-  storage->dtype = files::DType::Float32;
-  storage->numel = static_cast<uint64_t>(t.numel());
-  const auto* p = static_cast<const uint8_t*>(t.data_ptr());
-  storage->buffer = std::make_shared<const std::vector<uint8_t>>(p, p + t.nbytes());
-  files::TensorData data;
-  data.storage = storage;
-  data.dtype = storage->dtype;
-  data.sizes = t.sizes().vec();
-  data.strides = files::contiguous_strides(data.sizes);
-  return data;
-}
-
 // Four cycle frames of noise; masks nonzero in the lower half of each face box only.
 class FakeAvatar : public AvatarImages {
  public:
@@ -179,7 +166,7 @@ class FakeAvatar : public AvatarImages {
     avatar.root = "fake-avatar";
     avatar.frame_width = kWidth;
     avatar.frame_height = kHeight;
-    avatar.latents = tensor_data(torch::randn({4, 8, 32, 32}));
+    avatar.latents = to_file_tensor(torch::randn({4, 8, 32, 32}));
   }
   torch::Tensor frame(int j) override { return frames.at(j); }
   torch::Tensor mask(int j) override { return masks.at(j); }

@@ -77,22 +77,24 @@ files::DType to_file_dtype(torch::ScalarType t) {
   throw Error("tensor", std::string("dtype ") + c10::toString(t) + " cannot be saved");
 }
 
+files::TensorData to_file_tensor(const torch::Tensor& tensor) {
+  torch::Tensor t = tensor.detach().to(torch::kCPU).contiguous();
+  auto storage = std::make_shared<files::StorageData>();
+  storage->dtype = to_file_dtype(t.scalar_type());
+  storage->numel = static_cast<uint64_t>(t.numel());
+  const auto* p = static_cast<const uint8_t*>(t.data_ptr());
+  storage->buffer = std::make_shared<const std::vector<uint8_t>>(p, p + t.nbytes());
+  files::TensorData data;
+  data.storage = storage;
+  data.dtype = storage->dtype;
+  data.sizes = t.sizes().vec();
+  data.strides = files::contiguous_strides(data.sizes);
+  return data;
+}
+
 std::vector<std::pair<std::string, files::TensorData>> to_file_tensors(const StateDict& tensors) {
   std::vector<std::pair<std::string, files::TensorData>> out;
-  for (const auto& item : tensors) {
-    torch::Tensor t = item.value().detach().to(torch::kCPU).contiguous();
-    auto storage = std::make_shared<files::StorageData>();
-    storage->dtype = to_file_dtype(t.scalar_type());
-    storage->numel = static_cast<uint64_t>(t.numel());
-    const auto* p = static_cast<const uint8_t*>(t.data_ptr());
-    storage->buffer = std::make_shared<const std::vector<uint8_t>>(p, p + t.nbytes());
-    files::TensorData data;
-    data.storage = storage;
-    data.dtype = storage->dtype;
-    data.sizes = t.sizes().vec();
-    data.strides = files::contiguous_strides(data.sizes);
-    out.emplace_back(item.key(), std::move(data));
-  }
+  for (const auto& item : tensors) out.emplace_back(item.key(), to_file_tensor(item.value()));
   return out;
 }
 

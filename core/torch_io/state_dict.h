@@ -24,6 +24,7 @@ StateDict load_state_dict(const std::string& path);
 files::DType to_file_dtype(torch::ScalarType t);
 
 // CPU copies of the tensors, as the file writers take them.
+files::TensorData to_file_tensor(const torch::Tensor& tensor);
 std::vector<std::pair<std::string, files::TensorData>> to_file_tensors(const StateDict& tensors);
 
 // Writes a state dict as safetensors, or as torch.save's zip container (the released weight
