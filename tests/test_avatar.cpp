@@ -165,6 +165,24 @@ TEST(Avatar, MissingLatentsPtNamesIt) {
   EXPECT_NAMES(load_error(dir.string()), "latents.pt", "not found");
 }
 
+TEST(Avatar, NativeCacheWithoutLatentsLoadsForTheVaeToFill) {
+  test::TempDir tmp;
+  const fs::path dir = native_copy(tmp);
+  fs::remove(dir / "latents.safetensors");
+  const Avatar a = avatar::load_avatar(dir.string());
+  EXPECT_FALSE(a.has_latents());
+  EXPECT_EQ(a.sources.latents, "");
+  EXPECT_EQ(a.frame_count(), 16u);
+  EXPECT_TRUE(avatar::load_avatar(upstream_dir()).has_latents());
+}
+
+TEST(Avatar, TruncatedNativeLatentsNamesThem) {
+  test::TempDir tmp;
+  const fs::path dir = native_copy(tmp);
+  fs::resize_file(dir / "latents.safetensors", fs::file_size(dir / "latents.safetensors") - 100);
+  EXPECT_NAMES(load_error(dir.string()), "latents.safetensors", "");
+}
+
 TEST(Avatar, TruncatedCoordsPklNamesIt) {
   test::TempDir tmp;
   const fs::path dir = copy_upstream(tmp);

@@ -127,6 +127,21 @@ TEST_F(RenderCli, UpstreamAvatarAndWavGiveACorrectMp4AndFrames) {
   }
 }
 
+TEST_F(RenderCli, SampleAvatarWithoutLatentsRendersWithLatentsFromTheVae) {
+  const std::string sample = test::sample_dir();
+  const std::string out = out_.file("sample.mp4");
+  test::RunResult r =
+      test::run_tool("render --models " + models_->path().string() + " --device cpu --avatar " +
+                     sample + "/avatar --audio " + sample + "/voice.wav --out " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("making them with the VAE"), std::string::npos) << r.output;
+  const double audio_seconds = media::decode_audio_16k_mono(sample + "/voice.wav").duration_s;
+  const VideoInfo info = probe(out);
+  EXPECT_EQ(info.video_packets, static_cast<int64_t>(audio_seconds * kFps));
+  EXPECT_EQ(info.audio_codec, "aac");
+  EXPECT_FALSE(fs::exists(sample + "/avatar/latents.safetensors")) << "the sample stays as shipped";
+}
+
 void expect_failure_without_output(const test::RunResult& r, const std::string& out,
                                    const std::string& names) {
   EXPECT_NE(r.exit_code, 0) << r.output;

@@ -21,6 +21,11 @@ inline std::string media_dir() {
   return shared_dir() + "/media";
 }
 
+// The sample avatar and voice clip shipped in the repository.
+inline std::string sample_dir() {
+  return std::string(MUSETALK_SOURCE_DIR) + "/data/sample";
+}
+
 // A fresh empty folder under the system temp dir, removed when the object goes.
 class TempDir {
  public:

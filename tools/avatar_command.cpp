@@ -56,8 +56,11 @@ int info(const AvatarOptions& opt) {
   std::cout << "  frame size:  " << a.frame_width << "x" << a.frame_height << "\n";
   std::cout << "  face boxes:  " << box_ranges(a.face_boxes) << "\n";
   std::cout << "  mask boxes:  " << box_ranges(a.mask_boxes) << "\n";
-  std::cout << "  latents:     " << files::dtype_name(a.latents.dtype) << " "
-            << files::shape_string(a.latents.sizes) << "\n";
+  std::cout << "  latents:     "
+            << (a.has_latents() ? std::string(files::dtype_name(a.latents.dtype)) + " " +
+                                      files::shape_string(a.latents.sizes)
+                                : std::string("none (render makes them with the VAE)"))
+            << "\n";
   std::cout << "  parameters:  " << a.parameters.dump() << "\n";
   return 0;
 }

@@ -13,8 +13,10 @@
 #include "model/cpu_blas.h"
 #include "model/model_set.h"
 #include "model/runtime_options.h"
+#include "pipeline/avatar_latents.h"
 #include "progress.h"
 #include "render_adapters.h"
+#include "torch_io/state_dict.h"
 
 namespace musetalk::tools {
 namespace {
@@ -69,6 +71,16 @@ int render_command(const RenderOptions& o) {
   media::DecodedAudio audio = media::decode_audio_16k_mono(o.audio);
   say(o.quiet, "loading models from %s\n", o.models);
   ModelSet models = load_model_set(ModelPaths::in(o.models, version), device, dtype);
+
+  if (!avatar.has_latents()) {
+    say(o.quiet, "%s has no latents.safetensors: making them with the VAE\n", o.avatar);
+    Progress latent_progress("latents", o.quiet);
+    torch::Tensor latents = pipeline::make_avatar_latents(
+        models.vae, models.vae_config.scaling_factor, avatar, o.batch,
+        [&](int64_t done, int64_t total) { latent_progress.update(done, total); });
+    latent_progress.finish();
+    avatar.latents = to_file_tensor(latents);
+  }
 
   pipeline::RenderSettings settings;
   settings.fps = o.fps > 0 ? o.fps : avatar.fps;

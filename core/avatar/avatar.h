@@ -30,7 +30,7 @@ struct Box {
 struct AvatarSources {
   std::string face_boxes;  // coords.pkl or avatar.json
   std::string mask_boxes;  // mask_coords.pkl or avatar.json
-  std::string latents;     // latents.pt or latents.safetensors
+  std::string latents;     // latents.pt or latents.safetensors ("" when a native avatar has none)
   std::string frames_dir;  // full_imgs/ or frames/
   std::string masks_dir;   // mask/ or masks/
 };
@@ -50,13 +50,16 @@ struct Avatar {
   std::vector<Box> mask_boxes;
   std::vector<std::string> frame_files;  // paths of the frame PNGs (8-bit RGB/BGR)
   std::vector<std::string> mask_files;   // paths of the mask PNGs (8-bit grey)
-  files::TensorData latents;             // (2N, 8, 32, 32): channels 0-3 masked, 4-7 reference
+  // (2N, 8, 32, 32): channels 0-3 masked, 4-7 reference. A native avatar may leave them out;
+  // render then makes them with the user's VAE (spec 4.3, pipeline/avatar_latents.h).
+  files::TensorData latents;
 
   // How it was made: {"bbox_shift": 0, ...}; an object, possibly empty.
   files::Json parameters = files::Json::object();
   AvatarSources sources;
 
   size_t frame_count() const { return frame_files.size(); }
+  bool has_latents() const { return latents.storage != nullptr; }
 };
 
 // Reads the avatar folder at path, telling the layout from its files (avatar.json: native;

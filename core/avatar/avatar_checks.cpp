@@ -139,7 +139,7 @@ void check_avatar(Avatar& a) {
   check_count(a.mask_boxes.size(), n, a.sources.mask_boxes, "mask boxes", reference);
   check_count(a.frame_files.size(), n, a.sources.frames_dir, "frames", reference);
   check_count(a.mask_files.size(), n, a.sources.masks_dir, "masks", reference);
-  check_latents(a.latents, n, a.sources.latents);
+  if (a.has_latents()) check_latents(a.latents, n, a.sources.latents);
   if (n == 0) throw Error(a.sources.face_boxes, "the avatar has no frames", kRecreate);
   check_frames(a);
   check_face_boxes(a);

@@ -128,7 +128,9 @@ void write_all(const Avatar& a, const fs::path& dir) {
   fs::create_directory(dir);
   copy_pngs(a.frame_files, dir / "frames");
   copy_pngs(a.mask_files, dir / "masks");
-  files::write_safetensors((dir / "latents.safetensors").string(), {{"latents", a.latents}});
+  if (a.has_latents()) {
+    files::write_safetensors((dir / "latents.safetensors").string(), {{"latents", a.latents}});
+  }
   const std::string json_path = (dir / "avatar.json").string();
   std::ofstream out(json_path, std::ios::trunc);
   out << avatar_json(a).dump(1) << "\n";
@@ -147,12 +149,17 @@ Avatar read_native_avatar(const std::string& dir) {
   a.root = dir;
   a.layout = "native";
   const std::string json = in(dir, "avatar.json");
-  a.sources = {json, json, in(dir, "latents.safetensors"), in(dir, "frames"), in(dir, "masks")};
-  require_file(a.sources.latents, "avatar.json, latents.safetensors, frames/ and masks/");
+  a.sources = {json, json, "", in(dir, "frames"), in(dir, "masks")};
   const size_t n = read_avatar_json(json, a);
   a.frame_files = numbered_pngs(a.sources.frames_dir, n, "frame", json);
   a.mask_files = numbered_pngs(a.sources.masks_dir, n, "mask", json);
-  a.latents = read_latents(a.sources.latents);
+  // latents.safetensors is optional: without it render makes the latents with the VAE.
+  const std::string latents = in(dir, "latents.safetensors");
+  std::error_code ec;
+  if (fs::exists(latents, ec)) {
+    a.sources.latents = latents;
+    a.latents = read_latents(latents);
+  }
   check_avatar(a);
   return a;
 }
