@@ -78,6 +78,25 @@ TEST(ModelsDownload, OnlyNamedFilesFromHfEndpoint) {
   EXPECT_FALSE(fs::exists(tmp.path() / "musetalkV15/unet.pth"));
 }
 
+TEST(ModelsDownload, ForRenderFetchesWhatRenderNeedsAndCheckForRenderPasses) {
+  test::TempDir tmp;
+  test::LocalHttpServer server;
+  serve_model_set(server);
+  const std::string dir = " --models " + tmp.path().string();
+  RunResult r = run_tool("models download --for render --endpoint " + server.url() + dir);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  for (const files::ModelFile& f : files::model_files()) {
+    EXPECT_EQ(fs::is_regular_file(tmp.path() / f.path), f.render) << f.path;
+  }
+  EXPECT_TRUE(fs::is_regular_file(tmp.path() / "musetalkV15/unet.pth"));
+  EXPECT_FALSE(fs::exists(tmp.path() / "s3fd"));
+  EXPECT_EQ(run_tool("models check --for render" + dir).exit_code, 0);
+  EXPECT_EQ(run_tool("models check" + dir).exit_code, 2) << "avatar creation's files are missing";
+  RunResult bad = run_tool("models check --for painting" + dir);
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.output.find("--for painting"), std::string::npos) << bad.output;
+}
+
 TEST(ModelsDownload, InterruptedRunResumesWithRange) {
   test::TempDir tmp;
   test::LocalHttpServer server;

@@ -22,6 +22,7 @@ constexpr int kExitDamaged = 1;
 
 struct CheckOptions {
   std::string models_dir = "models";
+  std::string job = "all";
   bool verify = false;
 };
 
@@ -65,7 +66,7 @@ int check(const CheckOptions& opt) {
   std::cout << "Models folder: " << opt.models_dir << "\n";
   std::vector<std::string> missing;
   int damaged = 0;
-  for (const files::ModelFile& f : files::model_files()) {
+  for (const files::ModelFile& f : files::model_files_for(opt.job)) {
     const std::string path = (fs::path(opt.models_dir) / f.path).string();
     std::error_code ec;
     if (!fs::is_regular_file(path, ec)) {
@@ -105,6 +106,8 @@ void add_models_command(CLI::App& app, CommandRunner& run) {
   CLI::App* check_cmd = models->add_subcommand(
       "check", "List the files the pipeline needs: found or missing, size, container, opens");
   check_cmd->add_option("--models", opt->models_dir, "Models folder (layout: models/README.md)")
+      ->capture_default_str();
+  check_cmd->add_option("--for", opt->job, "Only the files this job needs: render or all")
       ->capture_default_str();
   check_cmd->add_flag("--verify", opt->verify,
                       "Also read every tensor and check zip CRCs (slower: reads all the data)");

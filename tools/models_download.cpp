@@ -22,11 +22,13 @@ namespace fs = std::filesystem;
 struct DownloadCommandOptions {
   std::string models_dir = "models";
   std::string endpoint;  // "" : HF_ENDPOINT or https://huggingface.co
+  std::string job = "all";
   std::vector<std::string> only;
 };
 
-std::vector<files::ModelFile> selected_files(const std::vector<std::string>& only) {
-  const auto& all = files::model_files();
+std::vector<files::ModelFile> selected_files(const std::string& job,
+                                             const std::vector<std::string>& only) {
+  const std::vector<files::ModelFile> all = files::model_files_for(job);
   if (only.empty()) return all;
   std::vector<files::ModelFile> picked;
   for (const std::string& name : only) {
@@ -53,7 +55,7 @@ int download(const DownloadCommandOptions& opt) {
   net::DownloadOptions dl;
   dl.log = &std::cout;
   dl.progress_bar = isatty(fileno(stdout)) != 0;
-  const std::vector<files::ModelFile> todo = selected_files(opt.only);
+  const std::vector<files::ModelFile> todo = selected_files(opt.job, opt.only);
   std::cout << "Models folder: " << opt.models_dir << "\nEndpoint: " << endpoint << "\n";
   int downloaded = 0, skipped = 0;
   for (size_t i = 0; i < todo.size(); ++i) {
@@ -85,6 +87,8 @@ void add_models_download_command(CLI::App& models, CommandRunner& run) {
       ->capture_default_str();
   cmd->add_option("--endpoint", opt->endpoint,
                   "Hub address (default: $HF_ENDPOINT, else https://huggingface.co)");
+  cmd->add_option("--for", opt->job, "Only the files this job needs: render or all")
+      ->capture_default_str();
   cmd->add_option("--only", opt->only, "Download only these files (paths as `models check` shows)");
   cmd->callback([&run, opt] { run = [opt] { return download(*opt); }; });
 }

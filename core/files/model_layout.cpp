@@ -1,34 +1,50 @@
 #include "files/model_layout.h"
 
+#include "files/error.h"
+
 namespace musetalk::files {
 
 const std::vector<ModelFile>& model_files() {
   static const std::vector<ModelFile> kFiles = {
       {"musetalkV15/musetalk.json", "UNet v1.5 config", "TMElyralab/MuseTalk",
-       "musetalkV15/musetalk.json", true, true},
+       "musetalkV15/musetalk.json", true, true, true},
       {"musetalkV15/unet.pth", "UNet v1.5 weights", "TMElyralab/MuseTalk", "musetalkV15/unet.pth",
-       true, false},
+       true, false, true},
       {"musetalk/musetalk.json", "UNet v1 config (--version v1)", "TMElyralab/MuseTalk",
-       "musetalk/musetalk.json", false, true},
+       "musetalk/musetalk.json", false, true, false},
       {"musetalk/pytorch_model.bin", "UNet v1 weights (--version v1)", "TMElyralab/MuseTalk",
-       "musetalk/pytorch_model.bin", false, false},
-      {"sd-vae/config.json", "VAE config", "stabilityai/sd-vae-ft-mse", "config.json", true, true},
-      {"sd-vae/diffusion_pytorch_model.bin", "VAE weights", "stabilityai/sd-vae-ft-mse",
-       "diffusion_pytorch_model.bin", true, false},
-      {"whisper/config.json", "Whisper-tiny config", "openai/whisper-tiny", "config.json", true,
+       "musetalk/pytorch_model.bin", false, false, false},
+      {"sd-vae/config.json", "VAE config", "stabilityai/sd-vae-ft-mse", "config.json", true, true,
        true},
+      {"sd-vae/diffusion_pytorch_model.bin", "VAE weights", "stabilityai/sd-vae-ft-mse",
+       "diffusion_pytorch_model.bin", true, false, true},
+      {"whisper/config.json", "Whisper-tiny config", "openai/whisper-tiny", "config.json", true,
+       true, true},
       {"whisper/preprocessor_config.json", "Whisper-tiny feature extractor", "openai/whisper-tiny",
-       "preprocessor_config.json", true, true},
+       "preprocessor_config.json", true, true, true},
       {"whisper/pytorch_model.bin", "Whisper-tiny weights", "openai/whisper-tiny",
-       "pytorch_model.bin", true, false},
+       "pytorch_model.bin", true, false, true},
       {"dwpose/dw-ll_ucoco_384.pth", "DWPose landmarks (avatar creation)", "yzd-v/DWPose",
-       "dw-ll_ucoco_384.pth", true, false},
+       "dw-ll_ucoco_384.pth", true, false, false},
       {"face-parse-bisent/79999_iter.pth", "BiSeNet face parsing (avatar creation)",
-       "ManyOtherFunctions/face-parse-bisent", "79999_iter.pth", true, false},
+       "ManyOtherFunctions/face-parse-bisent", "79999_iter.pth", true, false, false},
       {"s3fd/s3fd-619a316812.pth", "S3FD face detector (avatar creation)", "camenduru/facexlib",
-       "s3fd-619a316812.pth", true, false},
+       "s3fd-619a316812.pth", true, false, false},
   };
   return kFiles;
+}
+
+std::vector<ModelFile> model_files_for(const std::string& job) {
+  if (job == "all") return model_files();
+  if (job != "render") {
+    throw Error("--for " + job, "is not a job this program knows",
+                "use render (what `musetalk render` needs) or all");
+  }
+  std::vector<ModelFile> out;
+  for (const ModelFile& f : model_files()) {
+    if (f.render) out.push_back(f);
+  }
+  return out;
 }
 
 std::string download_hint(const std::string& models_dir) {

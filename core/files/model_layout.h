@@ -14,9 +14,13 @@ struct ModelFile {
   std::string repo_path;  // path inside the repository
   bool required;          // false: only for an optional mode (--version v1)
   bool is_json;           // a config file rather than weights
+  bool render;            // needed by `musetalk render` (UNet v1.5, VAE, Whisper)
 };
 
 const std::vector<ModelFile>& model_files();
+
+// The files one job needs: "render" or "all". Throws Error naming --for otherwise.
+std::vector<ModelFile> model_files_for(const std::string& job);
 
 // How to get the files, as models/README.md says it.
 std::string download_hint(const std::string& models_dir);
