@@ -14,12 +14,8 @@
 #include "files/error.h"
 #include "files/json.h"
 #include "model/cpu_blas.h"
+#include "model/model_set.h"
 #include "model/runtime_options.h"
-#include "model/strict_load.h"
-#include "model/synthetic_weights.h"
-#include "nn/unet.h"
-#include "nn/vae.h"
-#include "nn/whisper_encoder.h"
 
 namespace musetalk {
 namespace {
@@ -48,11 +44,6 @@ double time_ms(const std::function<void()>& call, const torch::Device& device, i
   return elapsed.count() / iters;
 }
 
-template <typename Module>
-void fill_synthetic(Module& module) {
-  load_strict(*module, synthetic_weights_for(*module), "synthetic weights");
-}
-
 struct Row {
   std::string network;
   int batch;
@@ -71,21 +62,13 @@ int run(const Options& opt) {
   torch::InferenceMode inference;
   const auto tensor_opts = torch::TensorOptions().device(device).dtype(dtype);
 
-  nn::UNetConfig unet_config;
-  nn::UNet2DConditionModel unet(unet_config);
-  fill_synthetic(unet);
-  unet->to(device, dtype);
-  unet->prepare();
-
-  nn::VaeConfig vae_config;
-  nn::AutoencoderKL vae(vae_config);
-  fill_synthetic(vae);
-  vae->to(device, dtype);
-
-  nn::WhisperConfig whisper_config;
-  nn::WhisperEncoder whisper(whisper_config);
-  fill_synthetic(whisper);
-  whisper->to(device, dtype);
+  ModelSet models = synthetic_model_set(device, dtype);
+  const nn::UNetConfig& unet_config = models.unet_config;
+  const nn::VaeConfig& vae_config = models.vae_config;
+  const nn::WhisperConfig& whisper_config = models.whisper_config;
+  nn::UNet2DConditionModel& unet = models.unet;
+  nn::AutoencoderKL& vae = models.vae;
+  nn::WhisperEncoder& whisper = models.whisper;
 
   std::vector<Row> rows;
   const int latent = 32;

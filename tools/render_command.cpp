@@ -14,8 +14,8 @@
 #include "model/model_set.h"
 #include "model/runtime_options.h"
 #include "pipeline/avatar_latents.h"
+#include "pipeline/file_adapters.h"
 #include "progress.h"
-#include "render_adapters.h"
 #include "torch_io/state_dict.h"
 
 namespace musetalk::tools {
@@ -85,9 +85,9 @@ int render_command(const RenderOptions& o) {
   pipeline::RenderSettings settings;
   settings.fps = o.fps > 0 ? o.fps : avatar.fps;
   settings.batch = o.batch;
-  PngAvatarImages images(avatar, device);
-  VideoFileSink sink(o.out, avatar.frame_width, avatar.frame_height, settings.fps, o.crf, o.audio,
-                     o.frames_dir);
+  pipeline::PngAvatarImages images(avatar, device);
+  pipeline::VideoFileSink sink(o.out, avatar.frame_width, avatar.frame_height, settings.fps, o.crf,
+                               o.audio, o.frames_dir);
 
   Progress progress("render", o.quiet);
   std::signal(SIGINT, on_interrupt);

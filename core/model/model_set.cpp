@@ -6,6 +6,7 @@
 #include "files/file_source.h"
 #include "files/json.h"
 #include "model/strict_load.h"
+#include "model/synthetic_weights.h"
 
 namespace musetalk {
 namespace {
@@ -59,6 +60,22 @@ void load_weights(Module& module, const std::string& path, const NameMapper& map
   load_strict(*module, load_state_dict(path), path, mapper);
 }
 
+std::vector<torch::nn::Module*> modules(ModelSet& set) {
+  return {set.unet.get(), set.vae.get(), set.whisper.get()};
+}
+
+// Moves the networks to the set's device and dtype for inference and precomputes the UNet's
+// t = 0 constants (after the move: spec 2.4).
+void make_ready(ModelSet& set) {
+  for (torch::nn::Module* m : modules(set)) {
+    m->to(set.device, set.dtype);
+    m->eval();
+    for (auto& p : m->parameters()) p.set_requires_grad(false);  // inference only
+  }
+  torch::InferenceMode inference;
+  set.unet->prepare();
+}
+
 }  // namespace
 
 UNetVersion parse_unet_version(const std::string& text) {
@@ -101,17 +118,21 @@ ModelSet load_model_set(const ModelPaths& paths, torch::Device device, torch::Sc
   set.whisper = nn::WhisperEncoder(set.whisper_config);
   load_weights(set.whisper, paths.whisper_weights, nn::whisper_name_mapper());
 
-  for (torch::nn::Module* m : {static_cast<torch::nn::Module*>(set.unet.get()),
-                               static_cast<torch::nn::Module*>(set.vae.get()),
-                               static_cast<torch::nn::Module*>(set.whisper.get())}) {
-    m->to(device, dtype);
-    m->eval();
-    for (auto& p : m->parameters()) p.set_requires_grad(false);  // inference only
+  make_ready(set);
+  return set;
+}
+
+ModelSet synthetic_model_set(torch::Device device, torch::ScalarType dtype) {
+  ModelSet set;
+  set.device = device;
+  set.dtype = dtype;
+  set.unet = nn::UNet2DConditionModel(set.unet_config);
+  set.vae = nn::AutoencoderKL(set.vae_config);
+  set.whisper = nn::WhisperEncoder(set.whisper_config);
+  for (torch::nn::Module* m : modules(set)) {
+    load_strict(*m, synthetic_weights_for(*m), "synthetic weights");
   }
-  {
-    torch::InferenceMode inference;
-    set.unet->prepare();  // t = 0 constants, after the move (spec 2.4)
-  }
+  make_ready(set);
   return set;
 }
 

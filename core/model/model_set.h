@@ -40,4 +40,9 @@ struct ModelSet {
 // mismatched.
 ModelSet load_model_set(const ModelPaths& paths, torch::Device device, torch::ScalarType dtype);
 
+// The released configurations (the config structs' defaults: musetalk.json v1.5, sd-vae-ft-mse,
+// whisper-tiny) with synthetic weights (synthetic_weights.h): real sizes and speed without the
+// files, for benchmarks.
+ModelSet synthetic_model_set(torch::Device device, torch::ScalarType dtype);
+
 }  // namespace musetalk

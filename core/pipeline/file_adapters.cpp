@@ -1,11 +1,11 @@
-#include "render_adapters.h"
+#include "pipeline/file_adapters.h"
 
 #include <filesystem>
 
 #include "files/error.h"
 #include "media/image_io.h"
 
-namespace musetalk::tools {
+namespace musetalk::pipeline {
 
 namespace fs = std::filesystem;
 
@@ -75,4 +75,4 @@ void VideoFileSink::finish() {
   finished_ = true;
 }
 
-}  // namespace musetalk::tools
+}  // namespace musetalk::pipeline

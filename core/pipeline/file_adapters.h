@@ -9,9 +9,9 @@
 #include "media/mp4_writer.h"
 #include "pipeline/render_pipeline.h"
 
-namespace musetalk::tools {
+namespace musetalk::pipeline {
 
-class PngAvatarImages : public pipeline::AvatarImages {
+class PngAvatarImages : public AvatarImages {
  public:
   PngAvatarImages(const avatar::Avatar& avatar, torch::Device device);
   torch::Tensor frame(int j) override;
@@ -22,7 +22,7 @@ class PngAvatarImages : public pipeline::AvatarImages {
   torch::Device device_;
 };
 
-class VideoFileSink : public pipeline::FrameSink {
+class VideoFileSink : public FrameSink {
  public:
   // frames_dir: "" or a folder that must not exist yet; filled via DIR.partial, renamed at finish.
   VideoFileSink(const std::string& out_path, int width, int height, int fps, int crf,
@@ -38,4 +38,4 @@ class VideoFileSink : public pipeline::FrameSink {
   bool finished_ = false;
 };
 
-}  // namespace musetalk::tools
+}  // namespace musetalk::pipeline
