@@ -11,6 +11,7 @@
 #include <fstream>
 #include <functional>
 
+#include "bench_common.h"
 #include "files/error.h"
 #include "files/json.h"
 #include "model/cpu_blas.h"
@@ -88,11 +89,7 @@ int run(const Options& opt) {
   const std::string where = device.str() + " " + std::string(c10::toString(dtype)) + ", " +
                             std::to_string(torch::get_num_threads()) + " threads";
   std::printf("network       batch   ms/call   ms/frame   frames/s   (%s)\n", where.c_str());
-  files::Json json = files::Json::object();
-  json.set("device", files::Json::string(device.str()));
-  json.set("dtype", files::Json::string(c10::toString(dtype)));
-  json.set("threads", files::Json::integer(torch::get_num_threads()));
-  json.set("torch", files::Json::string(TORCH_VERSION));
+  files::Json json = bench::run_settings(device, dtype);
   files::Json results = files::Json::array();
   for (const Row& r : rows) {
     const double ms_frame = r.ms_per_call / r.frames_per_call;
@@ -128,10 +125,5 @@ int main(int argc, char** argv) {
   app.add_option("--threads", opt.threads, "CPU threads (0: all cores)")->capture_default_str();
   app.add_option("--json", opt.json_path, "Write the results as JSON to this file");
   CLI11_PARSE(app, argc, argv);
-  try {
-    return musetalk::run(opt);
-  } catch (const musetalk::Error& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
-    return 1;
-  }
+  return musetalk::bench::report_errors([&] { return musetalk::run(opt); });
 }

@@ -15,6 +15,7 @@
 #include <fstream>
 
 #include "avatar/avatar.h"
+#include "bench_common.h"
 #include "files/error.h"
 #include "files/json.h"
 #include "media/audio_decoder.h"
@@ -111,12 +112,8 @@ int run(const Options& o) {
   std::printf("  non-network:      %8.2f ms/frame = %.0f frames/s if run one after another\n",
               non_network_ms, 1000.0 / non_network_ms);
 
-  files::Json json = files::Json::object();
-  json.set("device", files::Json::string(device.str()));
-  json.set("dtype", files::Json::string(c10::toString(dtype)));
-  json.set("threads", files::Json::integer(torch::get_num_threads()));
+  files::Json json = bench::run_settings(device, dtype);
   json.set("batch", files::Json::integer(o.batch));
-  json.set("torch", files::Json::string(TORCH_VERSION));
   json.set("frames", files::Json::integer(stats.frames));
   json.set("frame_size", files::Json::string(std::to_string(avatar.frame_width) + "x" +
                                              std::to_string(avatar.frame_height)));
@@ -146,10 +143,5 @@ int main(int argc, char** argv) {
   app.add_option("--threads", o.threads, "CPU threads (0: all cores)")->capture_default_str();
   app.add_option("--json", o.json_path, "Also write the results as JSON to this file");
   CLI11_PARSE(app, argc, argv);
-  try {
-    return musetalk::run(o);
-  } catch (const musetalk::Error& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
-    return 1;
-  }
+  return musetalk::bench::report_errors([&] { return musetalk::run(o); });
 }

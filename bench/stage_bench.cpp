@@ -15,6 +15,7 @@
 #include <functional>
 
 #include "audio/audio_features.h"
+#include "bench_common.h"
 #include "files/error.h"
 #include "files/json.h"
 #include "media/ffmpeg_util.h"
@@ -121,11 +122,9 @@ int run(const Options& o) {
   double total = 0;
   std::printf("stage          ms/frame   (%dx%d, %s, %d threads)\n", o.width, o.height,
               device.str().c_str(), torch::get_num_threads());
-  files::Json json = files::Json::object();
+  files::Json json = bench::run_settings(device, torch::kFloat32);
   json.set("width", files::Json::integer(o.width));
   json.set("height", files::Json::integer(o.height));
-  json.set("device", files::Json::string(device.str()));
-  json.set("threads", files::Json::integer(torch::get_num_threads()));
   for (const Row& r : rows) {
     std::printf("%-12s %10.2f\n", r.stage, r.ms_per_frame);
     json.set(std::string(r.stage) + "_ms_per_frame", files::Json::number(r.ms_per_frame));
@@ -151,10 +150,5 @@ int main(int argc, char** argv) {
   app.add_option("--threads", o.threads, "CPU threads (0: all cores)")->capture_default_str();
   app.add_option("--json", o.json_path, "Write the results as JSON to this file");
   CLI11_PARSE(app, argc, argv);
-  try {
-    return musetalk::run(o);
-  } catch (const musetalk::Error& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
-    return 1;
-  }
+  return musetalk::bench::report_errors([&] { return musetalk::run(o); });
 }

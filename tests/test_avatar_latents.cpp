@@ -86,21 +86,8 @@ TEST(VaeInputPair, LowerHalfOfTheMaskedCopyIsBlackAndChannelsAreRgb) {
 
 class AvatarLatents : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    dir_ = new test::TempDir();
-    test::write_tiny_model_set(dir_->path());
-    models_ = new ModelSet(load_model_set(ModelPaths::in(dir_->path().string(), UNetVersion::V15),
-                                          torch::kCPU, torch::kFloat32));
-  }
-  static void TearDownTestSuite() {
-    delete models_;
-    delete dir_;
-  }
-  static test::TempDir* dir_;
-  static ModelSet* models_;
+  ModelSet* models_ = &test::shared_tiny_models();
 };
-test::TempDir* AvatarLatents::dir_ = nullptr;
-ModelSet* AvatarLatents::models_ = nullptr;
 
 TEST_F(AvatarLatents, SampleAvatarGetsOneMaskedAndOneReferenceLatentPerCycleFrame) {
   const avatar::Avatar a = avatar::load_avatar(test::sample_dir() + "/avatar");

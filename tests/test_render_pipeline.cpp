@@ -203,16 +203,6 @@ class RecordingSink : public FrameSink {
 
 class RenderTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    dir_ = new test::TempDir();
-    test::write_tiny_model_set(dir_->path());
-    models_ = new ModelSet(load_model_set(ModelPaths::in(dir_->path().string(), UNetVersion::V15),
-                                          torch::kCPU, torch::kFloat32));
-  }
-  static void TearDownTestSuite() {
-    delete models_;
-    delete dir_;
-  }
   static std::vector<float> one_second() {
     std::vector<float> samples(16000);
     for (size_t i = 0; i < samples.size(); ++i) {
@@ -221,13 +211,10 @@ class RenderTest : public ::testing::Test {
     return samples;
   }
 
-  static test::TempDir* dir_;
-  static ModelSet* models_;
+  ModelSet* models_ = &test::shared_tiny_models();
   FakeAvatar avatar_;
   RenderSettings settings_{25, 8, 2};
 };
-test::TempDir* RenderTest::dir_ = nullptr;
-ModelSet* RenderTest::models_ = nullptr;
 
 TEST_F(RenderTest, WritesEveryFrameInOrderAndOnlyInsideTheMasks) {
   RecordingSink sink;

@@ -59,4 +59,14 @@ void write_tiny_model_set(const fs::path& dir) {
                 [](const std::string& n) { return "model.encoder." + n; });
 }
 
+ModelSet& shared_tiny_models() {
+  static TempDir dir;
+  static ModelSet models = [] {
+    write_tiny_model_set(dir.path());
+    return load_model_set(ModelPaths::in(dir.path().string(), UNetVersion::V15), torch::kCPU,
+                          torch::kFloat32);
+  }();
+  return models;
+}
+
 }  // namespace musetalk::test

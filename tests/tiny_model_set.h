@@ -7,6 +7,7 @@
 #include <string>
 
 #include "files/json.h"
+#include "model/model_set.h"
 
 namespace musetalk::test {
 
@@ -16,5 +17,8 @@ files::Json manifest_config(const std::string& stem);
 void write_text(const std::filesystem::path& path, const std::string& text);
 
 void write_tiny_model_set(const std::filesystem::path& dir);
+
+// The tiny model set loaded on the CPU in fp32, written and loaded once per test program.
+ModelSet& shared_tiny_models();
 
 }  // namespace musetalk::test
