@@ -55,6 +55,38 @@ TEST(Sha256, StreamingInOddPiecesEqualsOneShot) {
   EXPECT_EQ(h.finish_hex(), net::sha256_hex(data));
 }
 
+TEST(Sha256, FinishAndResetStartOver) {
+  net::Sha256 h;
+  h.update("abc");
+  EXPECT_EQ(h.finish_hex(), net::sha256_hex("abc"));
+  EXPECT_EQ(h.finish_hex(), net::sha256_hex("")) << "finish() leaves a fresh hasher";
+  h.update("leftover");
+  h.reset();
+  h.update("abc");
+  EXPECT_EQ(h.finish_hex(), net::sha256_hex("abc"));
+  net::Sha256 moved = std::move(h);
+  moved.update("abc");
+  EXPECT_EQ(moved.finish_hex(), net::sha256_hex("abc"));
+}
+
+TEST(Sha256, FileKnownAnswerAndMissingFile) {
+  test::TempDir tmp;
+  const std::string path = tmp.file("abc.txt");
+  { std::ofstream(path, std::ios::binary) << "abc"; }
+  EXPECT_EQ(net::sha256_file_hex(path),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  const std::string big = tmp.file("big.bin");
+  { std::ofstream(big, std::ios::binary) << std::string(3 << 20, 'a'); }  // spans buffer refills
+  EXPECT_EQ(net::sha256_file_hex(big), net::sha256_hex(std::string(3 << 20, 'a')));
+  const std::string missing = tmp.file("missing.bin");
+  try {
+    net::sha256_file_hex(missing);
+    FAIL() << "a missing file should be an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.input(), missing);
+  }
+}
+
 TEST(Downloader, EndpointAndUrl) {
   EXPECT_EQ(net::resolve_url("http://h:1/", "a/b", "x/y.bin"),
             "http://h:1/a/b/resolve/main/x/y.bin");

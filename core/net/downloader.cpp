@@ -223,7 +223,7 @@ struct Sink {
       out.open(path, std::ios::binary | std::ios::app);
     } else {
       if (offset > 0) restarted = true;
-      *hash = Sha256();
+      hash->reset();
       offset = 0;
       out.open(path, std::ios::binary | std::ios::trunc);
     }
@@ -357,7 +357,7 @@ DownloadOutcome download_file(const std::string& url, const std::string& dest,
     progress.report(sink.written, true);
   } else {
     // The partial file is already complete (an earlier run stopped before the rename).
-    hash = Sha256();
+    hash.reset();
     hash_prefix(partial, hash);
   }
 
