@@ -1,14 +1,16 @@
-// Latents made with the VAE for avatars that ship without them (spec 4.3): the VAE's inputs,
-// the Lanczos face crop, and make_avatar_latents on the repository's sample avatar with a tiny
-// VAE, checked against encoding the crops directly.
+// Latents made with the VAE for avatars that ship without them (upstream MuseTalk
+// musetalk/utils/utils.py get_latents_for_unet): the VAE's inputs, the Lanczos face crop, and
+// make_avatar_latents on the repository's sample avatar with a tiny VAE, checked against encoding
+// the crops directly.
 #include <gtest/gtest.h>
 
+#include "adapters/avatar_latents.h"
 #include "avatar/avatar.h"
 #include "files/error.h"
 #include "media/face_crop.h"
 #include "media/image_io.h"
 #include "model/model_set.h"
-#include "pipeline/avatar_latents.h"
+#include "pipeline/face_latents.h"
 #include "test_support.h"
 #include "tiny_model_set.h"
 
@@ -68,9 +70,14 @@ TEST(FaceCrop, BoxLeavingTheFrameNamesTheFrame) {
   }
 }
 
+torch::Tensor as_tensor(const media::Image& img) {
+  return torch::from_blob(const_cast<uint8_t*>(img.pixels.data()), {img.height, img.width, 3},
+                          torch::kUInt8);
+}
+
 TEST(VaeInputPair, LowerHalfOfTheMaskedCopyIsBlackAndChannelsAreRgb) {
   const media::Image crop = gradient(256, 256);
-  const torch::Tensor x = vae_input_pair(crop);
+  const torch::Tensor x = vae_input_pair(as_tensor(crop));
   ASSERT_EQ(x.sizes(), (std::vector<int64_t>{2, 3, 256, 256}));
   EXPECT_TRUE(x[0].narrow(1, 128, 128).eq(-1.0f).all().item<bool>());
   EXPECT_TRUE(x[0].narrow(1, 0, 128).equal(x[1].narrow(1, 0, 128)));
@@ -96,7 +103,7 @@ TEST_F(AvatarLatents, SampleAvatarGetsOneMaskedAndOneReferenceLatentPerCycleFram
   int64_t last_done = 0;
   const double scale = models_->vae_config.scaling_factor;
   const torch::Tensor latents =
-      make_avatar_latents(models_->vae, scale, a, 2, [&](int64_t done, int64_t total) {
+      adapters::make_avatar_latents(models_->vae, scale, a, 2, [&](int64_t done, int64_t total) {
         EXPECT_EQ(total, n);
         EXPECT_GT(done, last_done);
         last_done = done;
@@ -112,7 +119,8 @@ TEST_F(AvatarLatents, SampleAvatarGetsOneMaskedAndOneReferenceLatentPerCycleFram
     const avatar::Box& b = a.face_boxes[j];
     const media::Image crop = media::crop_resize_lanczos(media::read_png(a.frame_files[j], 3), b.x1,
                                                          b.y1, b.x2, b.y2, 256, "frame");
-    const torch::Tensor want = models_->vae->encode(vae_input_pair(crop)).first.mul(scale);
+    const torch::Tensor want =
+        models_->vae->encode(vae_input_pair(as_tensor(crop))).first.mul(scale);
     EXPECT_LT((latents[j].narrow(0, 0, 4) - want[0]).abs().max().item<float>(), 1e-5);
     EXPECT_LT((latents[j].narrow(0, 4, 4) - want[1]).abs().max().item<float>(), 1e-5);
     EXPECT_GT((want[0] - want[1]).abs().max().item<float>(), 1e-3)
@@ -128,7 +136,7 @@ TEST_F(AvatarLatents, UnreadableFramePngIsNamed) {
   const avatar::Avatar a = avatar::load_avatar(copy);
   std::filesystem::resize_file(a.frame_files[1], 100);
   try {
-    make_avatar_latents(models_->vae, 0.18215, a, 4, nullptr);
+    adapters::make_avatar_latents(models_->vae, 0.18215, a, 4, nullptr);
     ADD_FAILURE() << "no error";
   } catch (const Error& e) {
     EXPECT_NE(e.input().find("frames/00000001.png"), std::string::npos) << e.what();

@@ -8,7 +8,7 @@
 
 #include <utility>
 
-#include "model/strict_load.h"
+#include "torch_io/strict_load.h"
 #include "nn/vae_blocks.h"
 #include "nn/vae_config.h"
 

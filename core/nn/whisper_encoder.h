@@ -4,7 +4,7 @@
 
 #include <torch/torch.h>
 
-#include "model/strict_load.h"
+#include "torch_io/strict_load.h"
 #include "nn/whisper_config.h"
 
 namespace musetalk::nn {

@@ -1,11 +1,11 @@
-#include "pipeline/file_adapters.h"
+#include "adapters/file_adapters.h"
 
 #include <filesystem>
 
 #include "files/error.h"
 #include "media/image_io.h"
 
-namespace musetalk::pipeline {
+namespace musetalk::adapters {
 
 namespace fs = std::filesystem;
 
@@ -75,4 +75,4 @@ void VideoFileSink::finish() {
   finished_ = true;
 }
 
-}  // namespace musetalk::pipeline
+}  // namespace musetalk::adapters

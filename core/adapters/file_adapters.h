@@ -9,9 +9,9 @@
 #include "media/mp4_writer.h"
 #include "pipeline/render_pipeline.h"
 
-namespace musetalk::pipeline {
+namespace musetalk::adapters {
 
-class PngAvatarImages : public AvatarImages {
+class PngAvatarImages : public pipeline::AvatarImages {
  public:
   PngAvatarImages(const avatar::Avatar& avatar, torch::Device device);
   torch::Tensor frame(int j) override;
@@ -22,7 +22,7 @@ class PngAvatarImages : public AvatarImages {
   torch::Device device_;
 };
 
-class VideoFileSink : public FrameSink {
+class VideoFileSink : public pipeline::FrameSink {
  public:
   // frames_dir: "" or a folder that must not exist yet; filled via DIR.partial, renamed at finish.
   VideoFileSink(const std::string& out_path, int width, int height, int fps, int crf,
@@ -38,4 +38,4 @@ class VideoFileSink : public FrameSink {
   bool finished_ = false;
 };
 
-}  // namespace musetalk::pipeline
+}  // namespace musetalk::adapters

@@ -1,4 +1,4 @@
-#include "model/strict_load.h"
+#include "torch_io/strict_load.h"
 
 #include <map>
 #include <sstream>

@@ -1,0 +1,33 @@
+# musetalk_forbid_links(TARGET REGEX): fails the configure step when TARGET links, directly or
+# through any target it links, a library whose name matches REGEX. Keeps musetalk_core free of
+# FFmpeg and OpenCV, which the OBS module must not pull in through it.
+function(_musetalk_collect_links target out_var)
+  set(seen ${${out_var}})
+  foreach(property LINK_LIBRARIES INTERFACE_LINK_LIBRARIES)
+    get_target_property(libs ${target} ${property})
+    if(NOT libs)
+      continue()
+    endif()
+    foreach(lib IN LISTS libs)
+      if(lib IN_LIST seen)
+        continue()
+      endif()
+      list(APPEND seen ${lib})
+      if(TARGET ${lib})
+        _musetalk_collect_links(${lib} seen)
+      endif()
+    endforeach()
+  endforeach()
+  set(${out_var} ${seen} PARENT_SCOPE)
+endfunction()
+
+function(musetalk_forbid_links target regex)
+  set(links "")
+  _musetalk_collect_links(${target} links)
+  foreach(lib IN LISTS links)
+    if(lib MATCHES "${regex}")
+      message(FATAL_ERROR "${target} links ${lib}: it must link LibTorch and the standard library "
+                          "only (move the code that needs ${lib} to musetalk_media or musetalk_adapters)")
+    endif()
+  endforeach()
+endfunction()
