@@ -1,5 +1,5 @@
 // Latents made with the VAE for avatars that ship without them (upstream MuseTalk
-// musetalk/utils/utils.py get_latents_for_unet): the VAE's inputs, the Lanczos face crop, and
+// musetalk/models/vae.py VAE.get_latents_for_unet): the VAE's inputs, the Lanczos face crop, and
 // make_avatar_latents on the repository's sample avatar with a tiny VAE, checked against encoding
 // the crops directly.
 #include <gtest/gtest.h>

@@ -99,7 +99,8 @@ TEST_F(RenderCli, UpstreamAvatarAndWavGiveACorrectMp4AndFrames) {
   EXPECT_EQ(info.audio_codec, "aac");
   EXPECT_NEAR(info.audio_seconds, info.video_seconds, 1.0 / kFps);
 
-  // Outside each cycle frame's mask every pixel is the avatar's own (spec 5.4).
+  // Outside each cycle frame's mask every pixel is the avatar's own (MuseTalk
+  // musetalk/utils/blending.py get_image_blending).
   avatar::Avatar avatar = avatar::load_avatar(kAvatar);
   const int64_t n = static_cast<int64_t>(avatar.frame_count());
   for (int64_t i : {int64_t{0}, int64_t{1}, n + 3, expected_frames - 1}) {

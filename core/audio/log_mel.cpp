@@ -58,7 +58,8 @@ int64_t segment_count(int64_t num_samples, const LogMelOptions& options) {
 torch::Tensor log_mel_segments(const torch::Tensor& samples, const LogMelOptions& options) {
   TORCH_CHECK(samples.dim() == 1, "log_mel_segments: expected 1-D samples, got ", samples.sizes());
   const int64_t segments = segment_count(samples.size(0), options);
-  // Raw-audio segments, the last one zero-padded to 30 s (spec 3.2 steps 1-2).
+  // Raw-audio segments (MuseTalk musetalk/utils/audio_processor.py
+  // AudioProcessor.get_audio_feature), the last one zero-padded to 30 s by WhisperFeatureExtractor.
   torch::Tensor padded =
       torch::zeros({segments * options.segment_samples}, samples.options().dtype(torch::kFloat32));
   padded.index_put_({Slice(0, samples.size(0))}, samples.to(torch::kFloat32));

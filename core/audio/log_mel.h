@@ -1,7 +1,8 @@
 #pragma once
-// Whisper's log-mel front end as HF WhisperFeatureExtractor computes it (spec 3.2): the audio is
-// cut into 30 s segments of raw samples, each zero-padded to 30 s and turned into an
-// (n_mels, 3000) log-mel independently.
+// Whisper's log-mel front end as HF WhisperFeatureExtractor computes it (transformers
+// models/whisper/feature_extraction_whisper.py): the audio is cut into 30 s segments of raw
+// samples (MuseTalk musetalk/utils/audio_processor.py AudioProcessor.get_audio_feature), each
+// zero-padded to 30 s and turned into an (n_mels, 3000) log-mel independently.
 
 #include <torch/torch.h>
 

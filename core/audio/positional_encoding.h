@@ -1,7 +1,7 @@
 #pragma once
 // MuseTalk's PositionalEncoding(d_model=384) added to the audio tokens before the UNet
-// (spec 3.6): pe[p, 2i] = sin(p w_i), pe[p, 2i+1] = cos(p w_i), w_i = exp(-2i ln(10000) / d).
-// Interleaved sin/cos, unlike Whisper's concatenated table.
+// (musetalk/models/unet.py): pe[p, 2i] = sin(p w_i), pe[p, 2i+1] = cos(p w_i),
+// w_i = exp(-2i ln(10000) / d). Interleaved sin/cos, unlike Whisper's concatenated table.
 
 #include <torch/torch.h>
 

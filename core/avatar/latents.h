@@ -10,7 +10,8 @@
 
 namespace musetalk::avatar {
 
-// Per-frame latent shape; channels 0-3 masked, 4-7 reference (spec 4.3).
+// Per-frame latent shape; channels 0-3 masked, 4-7 reference (MuseTalk musetalk/models/vae.py
+// VAE.get_latents_for_unet).
 inline const std::vector<int64_t> kLatentShape = {8, 32, 32};
 
 // Stacks tensors of one dtype and numel along a new first dimension, giving (count, 8, 32, 32).

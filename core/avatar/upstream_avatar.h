@@ -1,5 +1,6 @@
 #pragma once
-// Upstream MuseTalk's real-time avatar folder (spec 4.6): avator_info.json, coords.pkl,
+// Upstream MuseTalk's real-time avatar folder (scripts/realtime_inference.py
+// Avatar.prepare_material; docs/avatar-format.md): avator_info.json, coords.pkl,
 // mask_coords.pkl, latents.pt, full_imgs/%08d.png, mask/%08d.png.
 
 #include <string>

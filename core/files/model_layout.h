@@ -1,6 +1,6 @@
 #pragma once
-// The weight files the pipeline reads, where they go under the models folder (spec section 2.1)
-// and where users download them from.
+// The weight files the pipeline reads, where they go under the models folder (the layout of
+// MuseTalk download_weights.sh; models/README.md) and where users download them from.
 
 #include <string>
 #include <vector>

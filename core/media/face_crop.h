@@ -1,6 +1,7 @@
 #pragma once
-// The face crop the VAE encodes when an avatar's latents are made (spec 4.3 step 1): the face
-// box's pixels resized to a square with OpenCV's INTER_LANCZOS4, exactly as upstream's cv2 call.
+// The face crop the VAE encodes when an avatar's latents are made (MuseTalk
+// scripts/realtime_inference.py Avatar.prepare_material): the face box's pixels resized to a
+// square with OpenCV's INTER_LANCZOS4, exactly as upstream's cv2 call.
 
 #include "media/image_io.h"
 

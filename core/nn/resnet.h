@@ -26,7 +26,7 @@ class ResnetBlock2DImpl : public torch::nn::Module {
 TORCH_MODULE(ResnetBlock2D);
 
 // padding 1: conv 3x3 stride 2 pad 1 (UNet); padding 0: zero-pad right and bottom by one, then
-// conv 3x3 stride 2 (VAE encoder, spec 2.6).
+// conv 3x3 stride 2 (VAE encoder; diffusers models/downsampling.py Downsample2D.forward).
 class Downsample2DImpl : public torch::nn::Module {
  public:
   Downsample2DImpl(int64_t channels, int64_t padding);

@@ -1,8 +1,9 @@
 #pragma once
 // MuseTalk's UNet: diffusers 0.30.2 UNet2DConditionModel built from a UNetConfig, always run at
-// timestep 0 with the audio features as encoder_hidden_states (spec 2.4). Modules carry the
-// checkpoint names (conv_in, time_embedding.linear_1, down_blocks.0.resnets.0, ...), so a state
-// dict loads by name with load_strict.
+// timestep 0 with the audio features as encoder_hidden_states (MuseTalk
+// scripts/realtime_inference.py Avatar.inference). Modules carry the checkpoint names (conv_in,
+// time_embedding.linear_1, down_blocks.0.resnets.0, ...), so a state dict loads by name with
+// load_strict.
 //
 // Usage: construct, load weights, move to the device/dtype, then call prepare() once; call
 // prepare() again after every later load or .to(device/dtype): it computes the t = 0 time

@@ -71,7 +71,8 @@ torch::Tensor WhisperEncoderImpl::forward(const torch::Tensor& mel) {
   std::vector<torch::Tensor> states{x};
   for (size_t i = 0; i < layers->size(); ++i) {
     x = layers[i]->as<WhisperEncoderLayer>()->forward(x);
-    // HF appends each layer's input; the last entry is the final layer_norm's output (spec 2.7).
+    // HF appends each layer's input; the last entry is the final layer_norm's output
+    // (transformers models/whisper/modeling_whisper.py WhisperEncoder.forward).
     states.push_back(i + 1 < layers->size() ? x : layer_norm(x));
   }
   return torch::stack(states, 2);  // (B, L, layers + 1, d)

@@ -1,6 +1,6 @@
 #pragma once
-// Hugging Face WhisperEncoder (spec 2.7) under the checkpoint's module names, returning every
-// hidden state as output_hidden_states=True does.
+// Hugging Face WhisperEncoder (transformers models/whisper/modeling_whisper.py) under the
+// checkpoint's module names, returning every hidden state as output_hidden_states=True does.
 
 #include <torch/torch.h>
 

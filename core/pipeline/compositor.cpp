@@ -92,7 +92,8 @@ torch::Tensor paste_face(const torch::Tensor& frame, const torch::Tensor& face, 
               crop.height());
   torch::Tensor out = frame.clone();
   // Outside the face box the crop still holds the frame itself, and DIV255(d * 255) == d, so
-  // only pixels of the face inside both the crop box and the frame can change (spec 5.4).
+  // only pixels of the face inside both the crop box and the frame can change (MuseTalk
+  // musetalk/utils/blending.py get_image_blending).
   const Box image{0, 0, static_cast<int>(frame.size(1)), static_cast<int>(frame.size(0))};
   const Box r = intersect(intersect(box, crop), image);
   if (r.width() <= 0 || r.height() <= 0) return out;

@@ -1,8 +1,8 @@
 #pragma once
 // The UNet's avatar latents from 256x256 face crops, as upstream MuseTalk makes them when it
-// prepares an avatar (musetalk/utils/utils.py get_latents_for_unet and
-// musetalk/models/vae.py VAE.get_latents_for_unet): the crop with its lower half blacked out and
-// the whole crop, each VAE-encoded to the posterior mean x scaling_factor, then concatenated.
+// prepares an avatar (musetalk/models/vae.py VAE.get_latents_for_unet): the crop with its lower
+// half blacked out and the whole crop, each VAE-encoded to the posterior mean x scaling_factor,
+// then concatenated.
 
 #include <torch/torch.h>
 

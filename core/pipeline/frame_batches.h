@@ -1,6 +1,6 @@
 #pragma once
-// Spec 5.1 (datagen): output frame i pairs audio window i with avatar latent i mod 2N; batches
-// of B consecutive frames, the last one possibly smaller.
+// MuseTalk musetalk/utils/utils.py datagen: output frame i pairs audio window i with avatar
+// latent i mod 2N; batches of B consecutive frames, the last one possibly smaller.
 
 #include <torch/torch.h>
 

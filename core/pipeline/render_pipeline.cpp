@@ -45,8 +45,9 @@ torch::Tensor compose(AvatarImages& images, const avatar::Avatar& avatar, int j,
                 "is not an 8-bit 3-channel image", "recreate the avatar");
   }
   const Box& box = avatar.face_boxes[j];
-  // Upstream skips the frame when the (0,0,0,0) placeholder box cannot be resized to (spec 9);
-  // the avatar frame itself keeps the video's length and timing.
+  // Upstream skips the frame when the (0,0,0,0) placeholder box cannot be resized to (MuseTalk
+  // scripts/realtime_inference.py Avatar.process_frames); the avatar frame itself keeps the
+  // video's length and timing.
   if (box.width() <= 0 || box.height() <= 0) return frame;
   torch::Tensor mask = images.mask(j).to(device);
   const Box& crop = avatar.mask_boxes[j];

@@ -1,8 +1,9 @@
 #pragma once
-// Offline render of one audio clip with one avatar (spec 5): audio features once, then three
-// stages overlapping through bounded queues: generation (UNet + VAE per batch) on one thread,
-// compositing (resize + paste per frame, on the device) on another, and the sink on the
-// caller's thread, in frame order. Memory stays bounded apart from the clip's audio features.
+// Offline render of one audio clip with one avatar (MuseTalk scripts/realtime_inference.py
+// Avatar.inference): audio features once, then three stages overlapping through bounded queues:
+// generation (UNet + VAE per batch) on one thread, compositing (resize + paste per frame, on the
+// device) on another, and the sink on the caller's thread, in frame order. Memory stays bounded
+// apart from the clip's audio features.
 
 #include <torch/torch.h>
 
@@ -20,12 +21,12 @@ namespace musetalk::pipeline {
 
 struct RenderSettings {
   int fps = 25;
-  int batch = 8;           // frames per UNet/VAE call (spec 5.1)
+  int batch = 8;           // frames per UNet/VAE call (MuseTalk musetalk/utils/utils.py datagen)
   size_t queue_depth = 4;  // batches held between two stages
 };
 
-// The avatar's cycle images (spec 4.4), j in [0, 2N). Called from render()'s compositing
-// thread; the tensors may live on any device.
+// The avatar's cycle images (docs/avatar-format.md), j in [0, 2N). Called from render()'s
+// compositing thread; the tensors may live on any device.
 class AvatarImages {
  public:
   virtual ~AvatarImages() = default;
