@@ -8,6 +8,8 @@
 #include "checkpoint_expectations.h"
 #include "files/checkpoint.h"
 #include "files/error.h"
+#include "files/file_source.h"
+#include "files/zip_archive.h"
 #include "test_support.h"
 
 namespace musetalk {
@@ -108,6 +110,39 @@ TEST(CheckpointFixtures, UnknownContentIsRejectedByName) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find(path), std::string::npos);
     EXPECT_NE(std::string(e.what()).find("not a weight file"), std::string::npos);
+  }
+}
+
+// One flipped bit in a tensor's bytes (not in any header) is caught by the zip entry's CRC-32.
+TEST(CheckpointFixtures, FlippedTensorByteFailsTheZipCrc) {
+  const std::string source = test::fixtures_dir() + "/ckpt_zip.pth";
+  uint64_t at = 0;
+  {
+    files::FileSource file(source);
+    files::ZipArchive zip(file);
+    for (const files::ZipEntry& e : zip.entries()) {
+      if (e.name.find("/data/") != std::string::npos && e.size > 0) {
+        at = zip.data_offset(e) + e.size / 2;
+        break;
+      }
+    }
+  }
+  ASSERT_GT(at, 0u) << "no tensor entry in " << source;
+  std::vector<uint8_t> bytes = files::read_whole_file(source);
+  bytes[at] ^= 0x01;
+  test::TempDir tmp;
+  const std::string path = tmp.file("damaged.pth");
+  {
+    std::ofstream out(path, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(bytes.data()),
+              static_cast<std::streamsize>(bytes.size()));
+  }
+  try {
+    files::read_checkpoint(path);
+    FAIL() << "expected a CRC error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("CRC"), std::string::npos) << e.what();
   }
 }
 

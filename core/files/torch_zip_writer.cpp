@@ -1,9 +1,10 @@
 #include "files/torch_zip_writer.h"
 
+#include <zlib.h>
+
 #include <filesystem>
 
 #include "files/atomic_file.h"
-#include "files/crc32.h"
 #include "files/error.h"
 
 namespace musetalk::files {
@@ -132,7 +133,9 @@ void write_torch_zip(const std::string& path,
       if (offset + data.size() + 30 + name.size() > 0xFFFFFFFFu) {
         throw Error(path, "too large for this writer (no zip64)");
       }
-      Written w{name, crc32(reinterpret_cast<const uint8_t*>(data.data()), data.size()),
+      Written w{name,
+                static_cast<uint32_t>(
+                    crc32_z(0, reinterpret_cast<const Bytef*>(data.data()), data.size())),
                 static_cast<uint32_t>(data.size()), static_cast<uint32_t>(offset)};
       std::string h;
       put32(h, 0x04034b50);

@@ -1,9 +1,10 @@
 #include "files/zip_archive.h"
 
+#include <zlib.h>
+
 #include <algorithm>
 
 #include "files/byte_reader.h"
-#include "files/crc32.h"
 #include "files/error.h"
 
 namespace musetalk::files {
@@ -133,7 +134,8 @@ uint64_t ZipArchive::data_offset(const ZipEntry& e) {
 
 std::shared_ptr<const std::vector<uint8_t>> ZipArchive::read(const ZipEntry& e) {
   auto bytes = file_.read_shared(data_offset(e), e.size);
-  if (crc32(bytes->data(), bytes->size()) != e.crc) {
+  // zlib's crc32_z: the zip CRC-32 (IEEE 802.3), any length (entries can exceed 4 GiB).
+  if (crc32_z(0, bytes->data(), bytes->size()) != e.crc) {
     throw FormatError("zip entry " + e.name + " fails its CRC check (damaged download?)");
   }
   return bytes;
