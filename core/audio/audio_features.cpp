@@ -52,28 +52,27 @@ torch::Tensor frame_windows(const torch::Tensor& hidden, int64_t num_samples, in
   TORCH_CHECK(hidden.dim() == 3, "frame_windows: expected (T, states, d), got ", hidden.sizes());
   const double steps_per_frame = static_cast<double>(kEncoderStepsPerSecond) / fps;
   const auto pad = static_cast<int64_t>(std::ceil(steps_per_frame));
-  // Spec 3.4: pad*2 zero steps in front but pad*3*2 behind, so the window of frame f starts at
-  // step floor(f * 50 / fps) - 2 * pad, i.e. it leans towards later audio. The reference slices
-  // its zero pads from the features, which fails for audio under 12 steps; full pads here.
-  const int64_t front = pad * kPadLeft, back = pad * 3 * kPadRight;
+  // The window of frame f starts at step floor(f * 50 / fps) - 2 * pad, so it leans towards later
+  // audio, and every step outside the audio reads as zero. MuseTalk
+  // (musetalk/utils/audio_processor.py get_whisper_chunk) pads the features so that every frame's
+  // window exists, but it slices its zero pads from the features (too short for audio under 12
+  // steps) and its back pad of 3 * 2 * floor(50 / fps) steps is too short for the last frames
+  // from 50 fps on (empty from 51); here the pads are as long as the frames need, at any rate.
+  const int64_t front = pad * kPadLeft;
   const int64_t steps = hidden.size(0);
   const int64_t frames = frame_count(num_samples, fps);
-  TORCH_CHECK(
-      frames == 0 || static_cast<int64_t>(std::floor((frames - 1) * steps_per_frame)) + kWindow <=
-                         steps + front + back,
-      "frame_windows: ", steps, " encoder steps are too few for ", frames, " frames of ",
-      num_samples, " samples");
   TORCH_CHECK(first >= 0 && count >= 0 && first + count <= frames, "frame_windows: frames [", first,
               ", ", first + count, ") of ", frames);
   if (count == 0) return hidden.new_zeros({0, kWindow * hidden.size(1), hidden.size(2)});
   auto start_of = [&](int64_t f) {  // first encoder step of frame f's window, unpadded
     return static_cast<int64_t>(std::floor(f * steps_per_frame)) - front;
   };
-  // The steps [lo, hi) these frames read, zeros outside the audio.
+  // The steps [lo, hi) these frames read, zeros outside the audio (all of them where the range
+  // lies before or after it: at low rates the first windows end before step 0).
   const int64_t lo = start_of(first), hi = start_of(first + count - 1) + kWindow;
-  const int64_t a = std::clamp<int64_t>(lo, 0, steps), b = std::clamp<int64_t>(hi, 0, steps);
-  torch::Tensor local =
-      torch::constant_pad_nd(hidden.narrow(0, a, b - a), {0, 0, 0, 0, a - lo, hi - b});
+  torch::Tensor local = hidden.new_zeros({hi - lo, hidden.size(1), hidden.size(2)});
+  const int64_t a = std::max<int64_t>(lo, 0), b = std::min(hi, steps);
+  if (a < b) local.narrow(0, a - lo, b - a).copy_(hidden.narrow(0, a, b - a));
   std::vector<torch::Tensor> windows;
   windows.reserve(count);
   for (int64_t f = first; f < first + count; ++f) {

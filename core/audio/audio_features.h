@@ -16,7 +16,8 @@ torch::Tensor whisper_hidden_states(nn::WhisperEncoder& encoder, const torch::Te
 
 // hidden: whisper_hidden_states() of num_samples samples of audio. Returns
 // (num_frames, 10 * hidden.size(1), d) with num_frames = floor(L / 16000 * fps): each frame's ten
-// encoder steps, zeros outside the audio, tokens in time-major, layer-minor order.
+// encoder steps, zeros outside the audio, tokens in time-major, layer-minor order. Every fps > 0
+// gives one window per frame (the render accepts 1 to 240).
 torch::Tensor frame_windows(const torch::Tensor& hidden, int64_t num_samples, int64_t fps);
 
 // Frames [first, first + count) of the above, built from the hidden states they read only, so a
