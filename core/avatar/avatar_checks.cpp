@@ -75,8 +75,20 @@ void check_face_boxes(const Avatar& a) {
                   "the face was not found in that frame: cut it from the video and create the "
                   "avatar again");
     }
-    if (b.x1 < 0 || b.y1 < 0 || b.x2 > a.frame_width || b.y2 > a.frame_height || b.x1 >= b.x2 ||
-        b.y1 >= b.y2) {
+    // Upstream resizes the generated face to the box (MuseTalk scripts/realtime_inference.py
+    // Avatar.process_frames), which an empty box cannot take; (0, 0, 0, 0) above is its "no face"
+    // placeholder instead.
+    if (b.width() <= 0 || b.height() <= 0) {
+      const std::string sides = b.width() <= 0 && b.height() <= 0
+                                    ? "zero width and height: x2 <= x1 and y2 <= y1"
+                                : b.width() <= 0 ? "zero width: x2 <= x1"
+                                                 : "zero height: y2 <= y1";
+      throw Error(a.sources.face_boxes,
+                  frame + " face box " + box_text(b) + " is empty (" + sides +
+                      "), so no face can be pasted into it",
+                  kRecreate);
+    }
+    if (b.x1 < 0 || b.y1 < 0 || b.x2 > a.frame_width || b.y2 > a.frame_height) {
       throw Error(a.sources.face_boxes,
                   frame + " face box " + box_text(b) + " does not lie inside the " +
                       size_text(a.frame_width, a.frame_height) + " frame",
@@ -104,6 +116,31 @@ void check_masks(const Avatar& a) {
 }
 
 }  // namespace
+
+const char* const kPlaceholderFix =
+    "some frames of the avatar's video have no face that could be found: cut them from the "
+    "video and create the avatar again";
+
+std::string placeholder_note(const std::vector<Box>& face_boxes, size_t latents) {
+  std::vector<size_t> frames;
+  for (size_t i = 0; i < face_boxes.size(); ++i) {
+    if (face_boxes[i].empty()) frames.push_back(i);
+  }
+  if (frames.empty()) return "";
+  std::string list;
+  for (size_t k = 0; k < frames.size() && k < 8; ++k) {
+    list += (k ? ", " : "") + std::to_string(frames[k]);
+  }
+  if (frames.size() > 8) list += ", ...";
+  std::string note = std::to_string(frames.size()) + " of the " +
+                     std::to_string(face_boxes.size()) + " frames (" + list +
+                     ") have the (0, 0, 0, 0) placeholder box of a frame where no face was found";
+  if (face_boxes.size() - frames.size() == latents) {
+    note += ", for which upstream MuseTalk makes no latent: that is why there are " +
+            std::to_string(latents) + " latents, not " + std::to_string(face_boxes.size());
+  }
+  return note;
+}
 
 void require_file(const std::string& path, const std::string& layout) {
   std::error_code ec;
@@ -139,7 +176,17 @@ void check_avatar(Avatar& a) {
   check_count(a.mask_boxes.size(), n, a.sources.mask_boxes, "mask boxes", reference);
   check_count(a.frame_files.size(), n, a.sources.frames_dir, "frames", reference);
   check_count(a.mask_files.size(), n, a.sources.masks_dir, "masks", reference);
-  if (a.has_latents()) check_latents(a.latents, n, a.sources.latents);
+  if (a.has_latents()) {
+    const size_t rows = a.latents.sizes.empty() ? 0 : static_cast<size_t>(a.latents.sizes[0]);
+    const std::string note = rows == n ? "" : placeholder_note(a.face_boxes, rows);
+    if (!note.empty()) {
+      throw Error(a.sources.latents,
+                  "holds " + std::to_string(rows) + " latents but " + reference + " has " +
+                      std::to_string(n) + ": " + note,
+                  kPlaceholderFix);
+    }
+    check_latents(a.latents, n, a.sources.latents);
+  }
   if (n == 0) throw Error(a.sources.face_boxes, "the avatar has no frames", kRecreate);
   check_frames(a);
   check_face_boxes(a);

@@ -64,8 +64,9 @@ std::vector<Box> read_boxes(const std::string& path) {
   return boxes;
 }
 
-// A torch.save list of (1, 8, 32, 32) tensors, stacked.
-files::TensorData read_latents(const std::string& path, size_t frames) {
+// A torch.save list of (1, 8, 32, 32) tensors, stacked: one per face box.
+files::TensorData read_latents(const std::string& path, const std::vector<Box>& face_boxes) {
+  const size_t frames = face_boxes.size();
   files::Checkpoint ckpt = files::read_checkpoint(path);
   const files::Value* root = ckpt.root();
   if (!root || !root->is(files::ValueKind::List)) {
@@ -76,9 +77,11 @@ files::TensorData read_latents(const std::string& path, size_t frames) {
   }
   if (ckpt.tensors.size() != frames || root->items.size() != frames) {
     throw Error(path,
+    const std::string note = placeholder_note(face_boxes, root->items.size());
                 "holds " + std::to_string(root->items.size()) + " latents but coords.pkl has " +
-                    std::to_string(frames) + " face boxes (the counts must agree)",
-                kRecreate);
+                    std::to_string(frames) + " face boxes (the counts must agree)" +
+                    (note.empty() ? "" : ": " + note),
+                note.empty() ? kRecreate : kPlaceholderFix);
   }
   std::vector<files::TensorData> per_frame;
   for (size_t i = 0; i < frames; ++i) {
@@ -140,7 +143,7 @@ Avatar read_upstream_avatar(const std::string& dir) {
   const std::string count_source = a.sources.face_boxes + " (face boxes)";
   a.frame_files = numbered_pngs(a.sources.frames_dir, n, "frame", count_source);
   a.mask_files = numbered_pngs(a.sources.masks_dir, n, "mask", count_source);
-  a.latents = read_latents(a.sources.latents, n);
+  a.latents = read_latents(a.sources.latents, a.face_boxes);
   check_avatar(a);
   return a;
 }
