@@ -17,6 +17,7 @@
 #include "test_support.h"
 
 extern "C" {
+#include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
 }
 
@@ -214,6 +215,60 @@ TEST(ImageIo, ReadsAvatarFramesAndMasks) {
   const std::string avatar = test::media_dir() + "/avatars/yongen_v15";
   Image frame = read_png(avatar + "/full_imgs/00000000.png", 3);
   EXPECT_EQ(frame.width, 352);
+// H.264 yuv420p needs even sides: an odd frame is encoded one pixel larger, its last column and
+// row repeated, instead of being refused.
+TEST(Mp4Writer, OddFrameSizeIsPaddedByRepeatingTheEdge) {
+  TempDir dir;
+  const std::string path = dir.file("odd.mp4");
+  const int w = 65, h = 33;
+  std::vector<uint8_t> frame(static_cast<size_t>(w) * h * 3);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      uint8_t* p = &frame[(static_cast<size_t>(y) * w + x) * 3];
+      p[0] = p[1] = p[2] = (x == w - 1 || y == h - 1) ? 250 : 10;  // a bright last column and row
+    }
+  Mp4Writer writer;
+  writer.open(path, w, h, 25, 0);
+  EXPECT_EQ(writer.encoded_width(), 66);
+  EXPECT_EQ(writer.encoded_height(), 34);
+  for (int i = 0; i < 5; ++i) writer.write_bgr(frame.data(), w * 3);
+  writer.finish();
+
+  AVFormatContext* fmt = nullptr;
+  ASSERT_GE(avformat_open_input(&fmt, path.c_str(), nullptr, nullptr), 0);
+  avformat_find_stream_info(fmt, nullptr);
+  ASSERT_EQ(fmt->nb_streams, 1u);
+  const AVCodecParameters* par = fmt->streams[0]->codecpar;
+  EXPECT_EQ(par->width, 66);
+  EXPECT_EQ(par->height, 34);
+  // Decode the first frame: the added column and row repeat the bright edge (crf 0: lossless).
+  const AVCodec* codec = avcodec_find_decoder(par->codec_id);
+  AVCodecContext* dec = avcodec_alloc_context3(codec);
+  avcodec_parameters_to_context(dec, par);
+  ASSERT_GE(avcodec_open2(dec, codec, nullptr), 0);
+  AVPacket* packet = av_packet_alloc();
+  AVFrame* picture = av_frame_alloc();
+  bool got = false;
+  while (!got && av_read_frame(fmt, packet) >= 0) {
+    avcodec_send_packet(dec, packet);
+    av_packet_unref(packet);
+    got = avcodec_receive_frame(dec, picture) >= 0;
+  }
+  if (!got) {
+    avcodec_send_packet(dec, nullptr);
+    got = avcodec_receive_frame(dec, picture) >= 0;
+  }
+  ASSERT_TRUE(got);
+  auto luma = [&](int x, int y) { return picture->data[0][y * picture->linesize[0] + x]; };
+  EXPECT_GT(luma(65, 10), 200) << "the added column repeats the last one";
+  EXPECT_GT(luma(10, 33), 200) << "the added row repeats the last one";
+  EXPECT_LT(luma(10, 10), 60);
+  av_frame_free(&picture);
+  av_packet_free(&packet);
+  avcodec_free_context(&dec);
+  avformat_close_input(&fmt);
+}
+
   EXPECT_EQ(frame.height, 608);
   EXPECT_EQ(frame.pixels.size(), 352u * 608u * 3u);
   Image mask = read_png(avatar + "/mask/00000000.png", 1);

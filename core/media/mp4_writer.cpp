@@ -1,6 +1,9 @@
 #include "media/mp4_writer.h"
 
+#include <algorithm>
+#include <cstring>
 #include <filesystem>
+#include <vector>
 
 #include "files/error.h"
 #include "media/aac_track.h"
@@ -25,12 +28,32 @@ const AVCodec* find_h264_encoder() {
   return avcodec_find_encoder(AV_CODEC_ID_H264);
 }
 
+// H.264 in yuv420p stores chroma per 2x2 block, so both sides must be even.
+int padded_to_even(int n) {
+  return n + (n & 1);
+}
+
+// Copies a width x height BGR image into a to_width x to_height one, repeating the last column
+// and row into the extra ones (the edge replication of cv2.BORDER_REPLICATE).
+void pad_by_replication(const uint8_t* bgr, int stride, int width, int height, uint8_t* out,
+                        int to_width, int to_height) {
+  const size_t row = static_cast<size_t>(width) * 3, out_row = static_cast<size_t>(to_width) * 3;
+  for (int y = 0; y < to_height; ++y) {
+    const uint8_t* src = bgr + static_cast<size_t>(std::min(y, height - 1)) * stride;
+    uint8_t* dst = out + y * out_row;
+    std::memcpy(dst, src, row);
+    for (size_t x = row; x < out_row; x += 3) std::memcpy(dst + x, src + row - 3, 3);
+  }
+}
+
 }  // namespace
 
 struct Mp4Writer::Impl {
   std::string path;
   std::string partial;
-  int width = 0, height = 0, fps = 0;
+  int width = 0, height = 0, fps = 0;  // of the frames given
+  int enc_width = 0, enc_height = 0;   // encoded: rounded up to even
+  std::vector<uint8_t> padded;         // BGR at the encoded size, when it differs
   OutputContextPtr muxer;
   CodecContextPtr encoder;
   AVStream* stream = nullptr;
@@ -60,8 +83,8 @@ void Mp4Writer::Impl::open_video(int crf) {
                 "install an FFmpeg build with libx264 (Debian's libavcodec has it)");
   encoder.reset(avcodec_alloc_context3(codec));
   AVCodecContext* enc = encoder.get();
-  enc->width = width;
-  enc->height = height;
+  enc->width = enc_width;
+  enc->height = enc_height;
   enc->pix_fmt = AV_PIX_FMT_YUV420P;
   enc->time_base = {1, fps};
   enc->framerate = {fps, 1};
@@ -80,12 +103,12 @@ void Mp4Writer::Impl::open_video(int crf) {
   stream->time_base = enc->time_base;
   stream->avg_frame_rate = enc->framerate;
 
-  sws.reset(sws_getContext(width, height, AV_PIX_FMT_BGR24, width, height, AV_PIX_FMT_YUV420P,
-                           SWS_BILINEAR, nullptr, nullptr, nullptr));
+  sws.reset(sws_getContext(enc_width, enc_height, AV_PIX_FMT_BGR24, enc_width, enc_height,
+                           AV_PIX_FMT_YUV420P, SWS_BILINEAR, nullptr, nullptr, nullptr));
   frame.reset(av_frame_alloc());
   frame->format = AV_PIX_FMT_YUV420P;
-  frame->width = width;
-  frame->height = height;
+  frame->width = enc_width;
+  frame->height = enc_height;
   if (!sws || av_frame_get_buffer(frame.get(), 0) < 0)
     throw Error(path, "cannot set up the colour conversion", "try a smaller frame size");
 }
@@ -97,11 +120,11 @@ Mp4Writer::~Mp4Writer() = default;
 void Mp4Writer::open(const std::string& path, int width, int height, int fps, int crf,
                      const std::string& audio_source) {
   if (impl_) throw Error(path, "this writer is already open", "use one Mp4Writer per file");
-  if (width <= 0 || height <= 0 || width % 2 || height % 2)
+  if (width <= 0 || height <= 0)
     throw Error(path,
                 "frame size " + std::to_string(width) + "x" + std::to_string(height) +
-                    " is not a positive even size (H.264 yuv420p needs one)",
-                "crop or pad the frames to even width and height");
+                    " is not a positive size",
+                "give frames at least 1x1 pixels");
   if (fps <= 0) throw Error(path, "frame rate must be positive", "pass e.g. 25");
   if (crf < 0 || crf > 51) throw Error(path, "crf must be 0..51", "pass e.g. 18");
   auto folder = std::filesystem::absolute(path).parent_path();
@@ -114,6 +137,11 @@ void Mp4Writer::open(const std::string& path, int width, int height, int fps, in
   impl->path = path;
   impl->width = width;
   impl->height = height;
+  impl->enc_width = padded_to_even(width);
+  impl->enc_height = padded_to_even(height);
+  if (impl->enc_width != width || impl->enc_height != height) {
+    impl->padded.resize(static_cast<size_t>(impl->enc_width) * impl->enc_height * 3);
+  }
   impl->fps = fps;
   AVFormatContext* raw = nullptr;
   // The format is named explicitly: the temporary name does not end in .mp4.
@@ -144,7 +172,12 @@ void Mp4Writer::write_bgr(const uint8_t* bgr, int stride) {
   Impl& w = *impl_;
   int rc = av_frame_make_writable(w.frame.get());
   if (rc < 0) throw Error(w.path, "out of memory for a video frame", "close other programs");
-  sws_scale(w.sws.get(), &bgr, &stride, 0, w.height, w.frame->data, w.frame->linesize);
+  if (!w.padded.empty()) {
+    pad_by_replication(bgr, stride, w.width, w.height, w.padded.data(), w.enc_width, w.enc_height);
+    bgr = w.padded.data();
+    stride = w.enc_width * 3;
+  }
+  sws_scale(w.sws.get(), &bgr, &stride, 0, w.enc_height, w.frame->data, w.frame->linesize);
   w.frame->pts = w.frames++;
   encode_packets(w.encoder.get(), w.frame.get(), w.muxer.get(), w.stream, w.path);
   if (w.audio) w.audio->encode_until(w.audio_samples());
@@ -169,6 +202,14 @@ void Mp4Writer::finish() {
     throw Error(w.path, "cannot move " + w.partial + " into place (" + ec.message() + ")",
                 "check that the output path is writable and not a folder");
   w.finished = true;
+}
+
+int Mp4Writer::encoded_width() const {
+  return impl_ ? impl_->enc_width : 0;
+}
+
+int Mp4Writer::encoded_height() const {
+  return impl_ ? impl_->enc_height : 0;
 }
 
 int64_t Mp4Writer::frames_written() const {

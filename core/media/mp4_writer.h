@@ -16,9 +16,11 @@ class Mp4Writer {
   Mp4Writer(const Mp4Writer&) = delete;
   Mp4Writer& operator=(const Mp4Writer&) = delete;
 
-  // width and height must be even (yuv420p); crf is the x264 quality (0 lossless .. 51, 18 is
-  // visually lossless). audio_source: a file whose audio is muxed in, cut to the video's length;
-  // empty for a silent video. Throws musetalk::Error naming the path concerned.
+  // width, height: the frames' size, any positive one. H.264 in yuv420p needs even sides, so an
+  // odd side is encoded one pixel larger with the last column or row repeated (encoded_width(),
+  // encoded_height()). crf is the x264 quality (0 lossless .. 51, 18 is visually lossless).
+  // audio_source: a file whose audio is muxed in, cut to the video's length; empty for a silent
+  // video. Throws musetalk::Error naming the path concerned.
   void open(const std::string& path, int width, int height, int fps, int crf = 18,
             const std::string& audio_source = {});
   // One frame of height rows, each stride bytes apart, of width BGR24 pixels.
@@ -27,6 +29,9 @@ class Mp4Writer {
   void finish();
 
   int64_t frames_written() const;
+  // The size of the encoded video, 0 before open(): the frames' size rounded up to even.
+  int encoded_width() const;
+  int encoded_height() const;
 
  private:
   struct Impl;
