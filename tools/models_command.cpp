@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <set>
 #include <string>
 
 #include "commands.h"
@@ -10,6 +11,7 @@
 #include "files/error.h"
 #include "files/file_source.h"
 #include "files/json.h"
+#include "model/model_set.h"
 #include "files/model_layout.h"
 
 namespace musetalk::tools {
@@ -61,14 +63,64 @@ std::string open_problem(const std::string& path, const files::ModelFile& f, boo
     return e.what();
   }
 }
+struct NetworkFiles {
+  const char* name;
+  Network network;
+  std::string config, weights;
+};
+
+// The networks `render` loads for the job, each with the files it is built from.
+std::vector<NetworkFiles> networks_for(const std::string& models_dir, const std::string& job) {
+  const ModelPaths v15 = ModelPaths::in(models_dir, UNetVersion::V15);
+  std::vector<NetworkFiles> out = {
+      {"UNet v1.5", Network::UNet, v15.unet_config, v15.unet_weights},
+      {"VAE", Network::Vae, v15.vae_config, v15.vae_weights},
+      {"Whisper", Network::Whisper, v15.whisper_config, v15.whisper_weights},
+  };
+  if (job == "all") {
+    const ModelPaths v1 = ModelPaths::in(models_dir, UNetVersion::V1);
+    out.push_back({"UNet v1", Network::UNet, v1.unet_config, v1.unet_weights});
+  }
+  return out;
+}
+
+// --verify: every network whose files are there and open is loaded as render loads it (config
+// built, strict name and shape match), on the CPU, one at a time. Returns how many do not load.
+int check_loads(const CheckOptions& opt, const std::set<std::string>& unusable) {
+  std::cout << "\nLoading as render does (on the CPU, one network at a time):\n";
+  int failed = 0;
+  for (const NetworkFiles& n : networks_for(opt.models_dir, opt.job)) {
+    std::error_code ec;
+    const bool present = fs::is_regular_file(n.config, ec) && fs::is_regular_file(n.weights, ec);
+    if (!present || unusable.count(n.config) || unusable.count(n.weights)) {
+      std::printf("  skipped  %-10s (a file is missing or does not open)\n", n.name);
+      continue;
+    }
+    ModelPaths paths;
+    paths.unet_config = paths.vae_config = paths.whisper_config = n.config;
+    paths.unet_weights = paths.vae_weights = paths.whisper_weights = n.weights;
+    try {
+      check_network_loads(paths, n.network);
+      std::printf("  loads    %-10s %s + %s\n", n.name, n.config.c_str(), n.weights.c_str());
+    } catch (const Error& e) {
+      ++failed;
+      std::printf("  DOES NOT LOAD  %s; render stops with:\n", n.name);
+      std::cout << "error: " << e.what() << "\n";
+    }
+  }
+  return failed;
+}
+
 
 int check(const CheckOptions& opt) {
   std::cout << "Models folder: " << opt.models_dir << "\n";
+  std::set<std::string> unusable;  // paths that are missing or do not open
   std::vector<std::string> missing;
   int damaged = 0;
   for (const files::ModelFile& f : files::model_files_for(opt.job)) {
     const std::string path = (fs::path(opt.models_dir) / f.path).string();
     std::error_code ec;
+      unusable.insert(path);
     if (!fs::is_regular_file(path, ec)) {
       std::printf("  missing  %-36s %s%s\n", f.path.c_str(), f.purpose.c_str(),
                   f.required ? "" : " (optional)");
@@ -81,7 +133,11 @@ int check(const CheckOptions& opt) {
                 human_size(fs::file_size(path, ec)).c_str(), container.c_str(),
                 problem.empty() ? ("opens" + (detail.empty() ? "" : " (" + detail + ")")).c_str()
                                 : ("DOES NOT OPEN: " + problem).c_str());
-    if (!problem.empty()) ++damaged;
+    if (!problem.empty()) {
+      unusable.insert(path);
+      ++damaged;
+    }
+  const int not_loading = opt.verify ? check_loads(opt, unusable) : 0;
   }
   if (!missing.empty()) {
     std::cout << "\n" << missing.size() << " required file(s) missing:\n";
@@ -93,7 +149,15 @@ int check(const CheckOptions& opt) {
     std::cout << "\n" << damaged << " file(s) do not open: download them again.\n";
     return kExitDamaged;
   }
-  std::cout << "\nAll required files are present and open.\n";
+  if (not_loading > 0) {
+    std::cout << "\n"
+              << not_loading
+              << " network(s) do not load as render loads them: render refuses this folder.\n";
+    return kExitDamaged;
+  }
+  std::cout << (opt.verify
+                    ? "\nAll required files are present, open and load as render loads them.\n"
+                    : "\nAll required files are present and open.\n");
   return 0;
 }
 
@@ -110,7 +174,8 @@ void add_models_command(CLI::App& app, CommandRunner& run) {
   check_cmd->add_option("--for", opt->job, "Only the files this job needs: render or all")
       ->capture_default_str();
   check_cmd->add_flag("--verify", opt->verify,
-                      "Also read every tensor and check zip CRCs (slower: reads all the data)");
+                      "Also read every tensor, check zip CRCs and load each network as render "
+                      "does (slower: reads all the data)");
   check_cmd->callback([&run, opt] { run = [opt] { return check(*opt); }; });
   add_models_download_command(*models, run);
 }

@@ -39,6 +39,14 @@ auto parse_config(const std::string& path, Parse parse) {
   } catch (const files::FormatError& e) {
     throw Error(path, std::string("unexpected config: ") + e.what());
   } catch (const Error& e) {
+void require_file(const std::string& f) {
+  if (!fs::is_regular_file(f)) {
+    throw Error(
+        f, "model file not found",
+        "download it as models/README.md says; `musetalk models check` lists what is missing");
+  }
+}
+
     if (e.input() == path) throw;
     throw Error(path, e.input() + ": " + e.problem(), e.fix());
   }
@@ -47,11 +55,7 @@ auto parse_config(const std::string& path, Parse parse) {
 void require_files(const ModelPaths& p) {
   for (const std::string* f : {&p.unet_config, &p.unet_weights, &p.vae_config, &p.vae_weights,
                                &p.whisper_config, &p.whisper_weights}) {
-    if (!fs::is_regular_file(*f)) {
-      throw Error(
-          *f, "model file not found",
-          "download it as models/README.md says; `musetalk models check` lists what is missing");
-    }
+    require_file(*f);
   }
 }
 
@@ -117,6 +121,37 @@ ModelSet load_model_set(const ModelPaths& paths, torch::Device device, torch::Sc
   load_weights(set.vae, paths.vae_weights, nn::vae_name_mapper());
   set.whisper = nn::WhisperEncoder(set.whisper_config);
   load_weights(set.whisper, paths.whisper_weights, nn::whisper_name_mapper());
+void check_network_loads(const ModelPaths& paths, Network network) {
+  // The steps of load_model_set for one network, with the same helpers and so the same errors;
+  // the network goes out of scope before the next one is built.
+  torch::NoGradGuard no_grad;
+  switch (network) {
+    case Network::UNet: {
+      require_file(paths.unet_config);
+      require_file(paths.unet_weights);
+      nn::UNet2DConditionModel unet(parse_config(paths.unet_config, nn::UNetConfig::from_json));
+      load_weights(unet, paths.unet_weights);
+      return;
+    }
+    case Network::Vae: {
+      require_file(paths.vae_config);
+      require_file(paths.vae_weights);
+      nn::AutoencoderKL vae(parse_config(paths.vae_config, nn::VaeConfig::from_json));
+      load_weights(vae, paths.vae_weights, nn::vae_name_mapper());
+      return;
+    }
+    case Network::Whisper: {
+      require_file(paths.whisper_config);
+      require_file(paths.whisper_weights);
+      nn::WhisperEncoder whisper(parse_config(paths.whisper_config, [&](const auto& j) {
+        return nn::WhisperConfig::from_json(j, paths.whisper_config);
+      }));
+      load_weights(whisper, paths.whisper_weights, nn::whisper_name_mapper());
+      return;
+    }
+  }
+}
+
 
   make_ready(set);
   return set;
