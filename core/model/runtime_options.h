@@ -17,7 +17,8 @@ torch::Device parse_device(const std::string& text);
 // "auto", "fp32", "fp16", "bf16".
 Precision parse_precision(const std::string& text);
 
-// Auto: fp16 on CUDA, fp32 on the CPU.
+// Auto: fp16 on CUDA, fp32 on the CPU. Throws Error naming the setting ("precision fp16") for
+// fp16 on the CPU, which LibTorch cannot run the networks in.
 torch::ScalarType resolve_dtype(Precision p, const torch::Device& device);
 
 // Threads for CPU inference (0: all cores). LibTorch otherwise may use a single one.
