@@ -154,6 +154,59 @@ TEST(Downloader, InterruptedDownloadResumesWithRange) {
   EXPECT_TRUE(saw_range);
 }
 
+TEST(Downloader, ReportsProgressInBytesOfTheWholeFile) {
+  test::TempDir tmp;
+  test::LocalHttpServer server;
+  const std::string body = pattern(200000, 7);
+  server.add("/r/resolve/main/w.bin", body);
+  server.drop_next_get_after("/r/resolve/main/w.bin", 80000);
+  const std::string url = server.url() + "/r/resolve/main/w.bin";
+  const fs::path dest = tmp.path() / "w.bin";
+  std::vector<std::pair<int64_t, int64_t>> calls;
+  net::DownloadOptions opt;
+  opt.on_progress = [&](int64_t done, int64_t total) { calls.emplace_back(done, total); };
+  EXPECT_THROW(net::download_file(url, dest.string(), opt), Error);
+  ASSERT_FALSE(calls.empty());
+  for (const auto& [done, total] : calls) {
+    EXPECT_EQ(total, 200000);
+    EXPECT_LE(done, 80000);
+  }
+
+  calls.clear();
+  EXPECT_EQ(net::download_file(url, dest.string(), opt), net::DownloadOutcome::kDownloaded);
+  ASSERT_FALSE(calls.empty());
+  for (size_t i = 0; i < calls.size(); ++i) {
+    EXPECT_GE(calls[i].first, 80000) << "a resumed file counts the bytes already there";
+    if (i > 0) {
+      EXPECT_GE(calls[i].first, calls[i - 1].first);
+    }
+  }
+  EXPECT_EQ(calls.back(), std::make_pair(int64_t{200000}, int64_t{200000}));
+
+  calls.clear();
+  EXPECT_EQ(net::download_file(url, dest.string(), opt), net::DownloadOutcome::kSkipped);
+  EXPECT_TRUE(calls.empty()) << "a skipped file reports no transfer";
+}
+
+TEST(Downloader, ThrowingProgressCallbackStopsAndKeepsThePartialFile) {
+  test::TempDir tmp;
+  test::LocalHttpServer server;
+  server.add("/r/resolve/main/w.bin", pattern(300000, 8));
+  const fs::path dest = tmp.path() / "w.bin";
+  net::DownloadOptions opt;
+  opt.on_progress = [](int64_t done, int64_t) {
+    if (done > 0) throw std::runtime_error("stop here");
+  };
+  try {
+    net::download_file(server.url() + "/r/resolve/main/w.bin", dest.string(), opt);
+    FAIL() << "the callback's exception should come through";
+  } catch (const std::runtime_error& e) {
+    EXPECT_EQ(std::string(e.what()), "stop here");
+  }
+  EXPECT_FALSE(fs::exists(dest));
+  EXPECT_TRUE(fs::exists(dest.string() + ".incomplete")) << "kept for the next run to resume";
+}
+
 TEST(Downloader, CorruptedFileIsRejectedAndLeavesNothing) {
   test::TempDir tmp;
   test::LocalHttpServer server;

@@ -1,7 +1,5 @@
 // `musetalk models download`: fetches the weight files from Hugging Face (or HF_ENDPOINT /
 // --endpoint) into the models folder, resuming partial downloads and verifying SHA-256.
-#include <unistd.h>
-
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -13,6 +11,7 @@
 #include "files/error.h"
 #include "files/model_layout.h"
 #include "net/downloader.h"
+#include "progress.h"
 
 namespace musetalk::tools {
 namespace {
@@ -54,7 +53,11 @@ int download(const DownloadCommandOptions& opt) {
   const std::string endpoint = opt.endpoint.empty() ? net::default_endpoint() : opt.endpoint;
   net::DownloadOptions dl;
   dl.log = &std::cout;
-  dl.progress_bar = isatty(fileno(stdout)) != 0;
+  // Each file's bytes, on stdout with the status lines: a redrawn bar on a terminal, plain lines
+  // otherwise.
+  ProgressOptions bar_options;
+  bar_options.unit = ProgressUnit::kBytes;
+  bar_options.out = stdout;
   const std::vector<files::ModelFile> todo = selected_files(opt.job, opt.only);
   std::cout << "Models folder: " << opt.models_dir << "\nEndpoint: " << endpoint << "\n";
   int downloaded = 0, skipped = 0;
@@ -64,7 +67,11 @@ int download(const DownloadCommandOptions& opt) {
     std::cout << "[" << (i + 1) << "/" << todo.size() << "] " << f.path << "  <-  " << url
               << std::endl;
     const std::string dest = (fs::path(opt.models_dir) / f.path).string();
-    if (net::download_file(url, dest, dl) == net::DownloadOutcome::kSkipped) {
+    Progress progress("  download", /*quiet=*/false, bar_options);
+    dl.on_progress = [&progress](int64_t done, int64_t total) { progress.update(done, total); };
+    const net::DownloadOutcome outcome = net::download_file(url, dest, dl);
+    progress.finish();
+    if (outcome == net::DownloadOutcome::kSkipped) {
       ++skipped;
     } else {
       ++downloaded;

@@ -4,9 +4,9 @@
 
 #include <algorithm>
 #include <cctype>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -23,7 +23,6 @@ const char* const kNetworkFix =
 namespace {
 
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
 
 void global_init() {
   static std::once_flag once;
@@ -145,54 +144,29 @@ std::string human_bytes(double bytes) {
   return buf;
 }
 
-// Progress: a redrawn bar on a terminal, a plain line every few seconds otherwise.
-struct Progress {
-  const DownloadOptions* options;
-  int64_t offset = 0;  // bytes already there before this transfer
+// Forwards curl's transfer progress to DownloadOptions::on_progress as bytes of the whole file.
+// An exception from the callback cannot cross libcurl (C code): it is kept, the transfer is
+// aborted, and download_file rethrows it.
+struct ProgressRelay {
+  const ProgressCallback* callback;
+  const int64_t* offset;  // bytes of the file before this transfer's first byte (Sink::offset)
   int64_t total = -1;
-  Clock::time_point start = Clock::now();
-  Clock::time_point last_print{};
+  std::exception_ptr error;
 
-  void report(int64_t transferred, bool final) {
-    if (!options->log) return;
-    const Clock::time_point now = Clock::now();
-    const double interval = options->progress_bar ? 0.2 : 5.0;
-    if (!final && std::chrono::duration<double>(now - last_print).count() < interval) return;
-    last_print = now;
-    const double seconds = std::max(1e-3, std::chrono::duration<double>(now - start).count());
-    const double rate = transferred / seconds;
-    const int64_t have = offset + transferred;
-    std::string line = human_bytes(static_cast<double>(have));
-    char buf[96];
-    if (total > 0) {
-      const double frac = std::min(1.0, static_cast<double>(have) / static_cast<double>(total));
-      line += " / " + human_bytes(static_cast<double>(total));
-      std::snprintf(buf, sizeof buf, " (%3.0f%%)", frac * 100);
-      line += buf;
-      if (options->progress_bar) {
-        const int width = 24, filled = static_cast<int>(frac * width);
-        line = "[" + std::string(filled, '#') + std::string(width - filled, '.') + "] " + line;
-      }
+  bool report(int64_t transferred, int64_t file_total) {
+    if (!*callback || error) return !error;
+    try {
+      (*callback)(*offset + transferred, file_total);
+    } catch (...) {
+      error = std::current_exception();
     }
-    std::snprintf(buf, sizeof buf, "  %.1f MiB/s", rate / (1024.0 * 1024.0));
-    line += buf;
-    if (total > 0 && rate > 0 && !final) {
-      const double eta = static_cast<double>(total - have) / rate;
-      std::snprintf(buf, sizeof buf, "  ETA %dm%02ds", static_cast<int>(eta) / 60,
-                    static_cast<int>(eta) % 60);
-      line += buf;
-    }
-    if (options->progress_bar) {
-      *options->log << "\r  " << line << "\033[K" << (final ? "\n" : "") << std::flush;
-    } else {
-      *options->log << "  " << line << "\n" << std::flush;
-    }
+    return !error;
   }
 };
 
 int on_progress(void* user, curl_off_t, curl_off_t now, curl_off_t, curl_off_t) {
-  static_cast<Progress*>(user)->report(static_cast<int64_t>(now), false);
-  return 0;
+  auto* p = static_cast<ProgressRelay*>(user);
+  return p->report(static_cast<int64_t>(now), p->total) ? 0 : 1;
 }
 
 // Body sink: decides on the first bytes whether the server resumed (206) or restarted (200).
@@ -329,9 +303,9 @@ DownloadOutcome download_file(const std::string& url, const std::string& dest,
     sink.offset = offset;
     sink.hash = &hash;
     sink.headers = &headers;
-    Progress progress;
-    progress.options = &options;
-    progress.offset = offset;
+    ProgressRelay progress;
+    progress.callback = &options.on_progress;
+    progress.offset = &sink.offset;
     progress.total = info.size;
     curl_easy_setopt(h.curl, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h.curl, CURLOPT_WRITEDATA, &sink);
@@ -342,6 +316,7 @@ DownloadOutcome download_file(const std::string& url, const std::string& dest,
     if (offset > 0) curl_easy_setopt(h.curl, CURLOPT_RANGE, range.c_str());
     const CURLcode code = curl_easy_perform(h.curl);
     if (sink.out.is_open()) sink.out.close();
+    if (progress.error) std::rethrow_exception(progress.error);
     if (sink.bad_range) {
       throw Error(url, "the server resumed at the wrong offset (" + headers.content_range + ")",
                   "delete " + partial + " and run again");
@@ -352,9 +327,9 @@ DownloadOutcome download_file(const std::string& url, const std::string& dest,
       sink.out.close();
     }
     if (code != CURLE_OK) throw_curl(h.curl, code, url, error_buffer);
+    progress.report(sink.written, sink.offset + sink.written);
+    if (progress.error) std::rethrow_exception(progress.error);
     if (sink.restarted && log) *log << "  the server does not resume: downloaded from the start\n";
-    progress.offset = sink.offset;
-    progress.report(sink.written, true);
   } else {
     // The partial file is already complete (an earlier run stopped before the rename).
     hash.reset();

@@ -4,6 +4,7 @@
 // into `<file>.incomplete` that resumes with a Range request, verification, then an atomic rename.
 
 #include <cstdint>
+#include <functional>
 #include <ostream>
 #include <string>
 
@@ -15,9 +16,16 @@ struct RemoteInfo {
   int64_t size = -1;   // -1 when unknown
 };
 
+// Progress of one file's transfer: done = bytes of the file so far (a resumed download starts at
+// the bytes already on disk; a server that ignores the Range request starts again at 0),
+// total = the file's size in bytes, or -1 when the server gave none. Called often from inside
+// the transfer, and a last time when it ends with done == total (the size is known by then).
+// It may throw; the download then stops, keeps its `.incomplete` file and rethrows.
+using ProgressCallback = std::function<void(int64_t done, int64_t total)>;
+
 struct DownloadOptions {
-  std::ostream* log = nullptr;  // progress and status lines; nullptr: quiet
-  bool progress_bar = false;    // true: one redrawn line (a terminal); false: plain lines
+  std::ostream* log = nullptr;   // status lines (skipped, resuming, restarted); nullptr: none
+  ProgressCallback on_progress;  // empty: no progress reports
   long connect_timeout_s = 30;
   long stall_timeout_s = 60;  // give up when less than 1 byte/s arrives for this long
 };
