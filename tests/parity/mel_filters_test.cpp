@@ -1,13 +1,14 @@
 // Whisper audio-path pieces checked on their own: the Slaney filter bank against the one Whisper
-// ships, the per-frame window layout of spec 3.4 on features whose values name their step, the
-// independence of 30 s segments, and the checkpoint name mapping.
+// ships, the per-frame window layout of MuseTalk musetalk/utils/audio_processor.py
+// AudioProcessor.get_whisper_chunk on features whose values name their step, the independence of
+// 30 s segments, and the checkpoint name mapping.
 #include <gtest/gtest.h>
 
 #include "audio/audio_features.h"
 #include "audio/log_mel.h"
-#include "model/strict_load.h"
 #include "nn/whisper_encoder.h"
 #include "test_support.h"
+#include "torch_io/strict_load.h"
 
 namespace musetalk::audio {
 namespace {

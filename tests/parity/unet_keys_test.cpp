@@ -6,11 +6,11 @@
 
 #include "files/error.h"
 #include "files/file_source.h"
-#include "files/json.h"
-#include "model/strict_load.h"
+#include "files/json_file.h"
 #include "model/synthetic_weights.h"
 #include "nn/unet.h"
 #include "test_support.h"
+#include "torch_io/strict_load.h"
 
 namespace musetalk {
 namespace {
@@ -23,10 +23,10 @@ std::string shape_text(const std::vector<int64_t>& s) {
 
 TEST(UNetKeys, RealConfigMatchesTheCheckpointManifest) {
   const std::string path = test::fixtures_dir() + "/keys_unet_musetalk.json";
-  const files::Json keys = files::Json::parse(files::read_text_file(path));
+  const nlohmann::ordered_json keys = files::read_json_file(path);
   Shapes want;
-  for (const auto& [name, shape] : keys.as_object()) {
-    for (const files::Json& d : shape.as_array()) want[name].push_back(d.as_int());
+  for (const auto& [name, shape] : keys.items()) {
+    for (const nlohmann::ordered_json& d : shape) want[name].push_back(d.get<int64_t>());
   }
   nn::UNet2DConditionModel unet(nn::UNetConfig{});
   Shapes got;
@@ -48,16 +48,16 @@ TEST(UNetKeys, RealConfigMatchesTheCheckpointManifest) {
 }
 
 TEST(UNetKeys, ConfigRejectsUnsupportedValuesByKey) {
-  files::Json config = files::Json::object();
-  config.set("use_linear_projection", files::Json::boolean(true));
+  nlohmann::ordered_json config = nlohmann::ordered_json::object();
+  config["use_linear_projection"] = true;
   try {
     nn::UNetConfig::from_json(config);
     FAIL() << "use_linear_projection true was accepted";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("use_linear_projection"), std::string::npos) << e.what();
   }
-  files::Json act = files::Json::object();
-  act.set("act_fn", files::Json::string("gelu"));
+  nlohmann::ordered_json act = nlohmann::ordered_json::object();
+  act["act_fn"] = "gelu";
   EXPECT_THROW(nn::UNetConfig::from_json(act), Error);
 }
 

@@ -2,14 +2,14 @@
 #include <gtest/gtest.h>
 
 #include "files/error.h"
-#include "files/json.h"
+#include "files/json_file.h"
 #include "nn/vae.h"
 
 namespace musetalk::nn {
 namespace {
 
 VaeConfig parse(const std::string& text) {
-  return VaeConfig::from_json(files::Json::parse(text));
+  return VaeConfig::from_json(files::parse_json(text));
 }
 
 std::string error_of(const std::string& text) {

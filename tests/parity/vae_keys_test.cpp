@@ -6,10 +6,10 @@
 #include <sstream>
 
 #include "files/file_source.h"
-#include "files/json.h"
-#include "model/strict_load.h"
+#include "files/json_file.h"
 #include "nn/vae.h"
 #include "test_support.h"
+#include "torch_io/strict_load.h"
 
 namespace musetalk::nn {
 namespace {
@@ -25,11 +25,10 @@ std::string shape_text(const std::vector<int64_t>& s) {
 }
 
 Shapes expected_file_shapes() {
-  const auto json =
-      files::Json::parse(files::read_text_file(test::fixtures_dir() + "/keys_vae_sd_ft_mse.json"));
+  const auto json = files::read_json_file(test::fixtures_dir() + "/keys_vae_sd_ft_mse.json");
   Shapes out;
-  for (const auto& [name, shape] : json.as_object()) {
-    for (const files::Json& d : shape.as_array()) out[name].push_back(d.as_int());
+  for (const auto& [name, shape] : json.items()) {
+    for (const nlohmann::ordered_json& d : shape) out[name].push_back(d.get<int64_t>());
   }
   return out;
 }
