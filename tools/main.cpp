@@ -2,7 +2,7 @@
 #include <iostream>
 
 #include "commands.h"
-#include "files/error.h"
+#include "error_report.h"
 #include "media/ffmpeg_util.h"
 
 int main(int argc, char** argv) {
@@ -21,11 +21,7 @@ int main(int argc, char** argv) {
   }
   try {
     return run ? run() : 0;
-  } catch (const musetalk::Error& e) {
-    std::cerr << "error: " << e.what() << "\n";
-    return 1;
-  } catch (const std::exception& e) {
-    std::cerr << "error: " << e.what() << "\n";
-    return 1;
+  } catch (...) {
+    return musetalk::tools::report_error(std::current_exception(), std::cerr);
   }
 }
