@@ -16,6 +16,7 @@
 #include "pipeline/avatar_latents.h"
 #include "pipeline/file_adapters.h"
 #include "progress.h"
+#include "render_inputs.h"
 #include "torch_io/state_dict.h"
 
 namespace musetalk::tools {
@@ -47,27 +48,22 @@ void say(bool quiet, const char* format, const std::string& text) {
   if (!quiet) std::fprintf(stderr, format, text.c_str());
 }
 
-void check_output_path(const std::string& out) {
-  const std::filesystem::path p(out);
-  const std::filesystem::path dir = p.has_parent_path() ? p.parent_path() : ".";
-  if (!std::filesystem::is_directory(dir)) {
-    throw Error(out, "its folder does not exist", "create the folder or choose another --out");
-  }
-}
-
 int render_command(const RenderOptions& o) {
-  // Cheap checks first, so a typo fails before minutes of model loading.
-  const torch::Device device = parse_device(o.device);
-  const torch::ScalarType dtype = resolve_dtype(parse_precision(o.precision), device);
+  // Every check that needs no model first (render_inputs.h), so a typo or a wrong file fails
+  // before minutes of model loading rather than after them.
+  const RenderDevice run_on = render_device(o.device, o.precision);
+  const torch::Device device = run_on.device;
+  const torch::ScalarType dtype = run_on.dtype;
   const UNetVersion version = parse_unet_version(o.version);
-  if (o.batch < 1) throw Error("--batch " + std::to_string(o.batch), "must be at least 1");
-  if (o.fps < 0 || o.fps > 240) throw Error("--fps " + std::to_string(o.fps), "out of range");
-  check_output_path(o.out);
+  check_render_numbers(o.crf, o.batch, o.threads, o.fps);
+  check_output_file(o.out, o.audio);
+  check_frames_dir(o.frames_dir);
   set_cpu_threads(o.threads);
   const std::string blas_warning = device.is_cpu() ? reference_blas_warning() : "";
   if (!blas_warning.empty()) say(o.quiet, "%s\n", blas_warning);
 
   avatar::Avatar avatar = avatar::load_avatar(o.avatar);
+  const int fps = render_fps(o.fps, avatar);
   media::DecodedAudio audio = media::decode_audio_16k_mono(o.audio);
   say(o.quiet, "loading models from %s\n", o.models);
   ModelSet models = load_model_set(ModelPaths::in(o.models, version), device, dtype);
@@ -83,7 +79,7 @@ int render_command(const RenderOptions& o) {
   }
 
   pipeline::RenderSettings settings;
-  settings.fps = o.fps > 0 ? o.fps : avatar.fps;
+  settings.fps = fps;
   settings.batch = o.batch;
   pipeline::PngAvatarImages images(avatar, device);
   pipeline::VideoFileSink sink(o.out, avatar.frame_width, avatar.frame_height, settings.fps, o.crf,

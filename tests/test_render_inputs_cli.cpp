@@ -1,0 +1,173 @@
+// `musetalk render` with the inputs new users give it (the test media's hunt/ folder): every
+// check that needs no model fails before any model loads, naming the option or file and the
+// right cause; inputs that can be rendered are (60 fps, a streamed WAV header, a video file as
+// audio, odd frame sizes); the avatar's recorded version is the default.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+
+#include "cli_runner.h"
+#include "media/image_io.h"
+#include "test_support.h"
+#include "tiny_model_set.h"
+
+extern "C" {
+#include <libavformat/avformat.h>
+}
+
+namespace musetalk {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kAvatar = test::media_dir() + "/avatars/yongen_v15";
+const std::string kHunt = test::media_dir() + "/hunt";
+const std::string kStreamedWav = kHunt + "/streamed_wav_header.wav";    // 2 s
+const std::string kRotatedMp4 = kHunt + "/rotated_odd_size_30fps.mp4";  // 2 s, AAC stereo
+
+struct Video {
+  int64_t video_packets = 0;
+  int width = 0, height = 0;
+  double video_seconds = 0, audio_seconds = 0;
+  std::string audio_codec;
+};
+
+Video probe(const std::string& path) {
+  Video v;
+  AVFormatContext* ctx = nullptr;
+  if (avformat_open_input(&ctx, path.c_str(), nullptr, nullptr) < 0) return v;
+  avformat_find_stream_info(ctx, nullptr);
+  AVPacket* pkt = av_packet_alloc();
+  while (av_read_frame(ctx, pkt) >= 0) {
+    if (ctx->streams[pkt->stream_index]->codecpar->codec_type == AVMEDIA_TYPE_VIDEO) {
+      ++v.video_packets;
+    }
+    av_packet_unref(pkt);
+  }
+  av_packet_free(&pkt);
+  for (unsigned i = 0; i < ctx->nb_streams; ++i) {
+    const AVStream* s = ctx->streams[i];
+    const double seconds = s->duration * av_q2d(s->time_base);
+    if (s->codecpar->codec_type == AVMEDIA_TYPE_VIDEO) {
+      v.width = s->codecpar->width;
+      v.height = s->codecpar->height;
+      v.video_seconds = seconds;
+    } else if (s->codecpar->codec_type == AVMEDIA_TYPE_AUDIO) {
+      v.audio_codec = avcodec_get_name(s->codecpar->codec_id);
+      v.audio_seconds = seconds;
+    }
+  }
+  avformat_close_input(&ctx);
+  return v;
+}
+
+size_t count_of(const std::string& text, const std::string& part) {
+  size_t n = 0;
+  for (size_t at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++n;
+  return n;
+}
+
+class RenderInputs : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    models_ = new test::TempDir;
+    test::write_tiny_model_set(models_->path());
+  }
+  static void TearDownTestSuite() {
+    delete models_;
+    models_ = nullptr;
+  }
+
+  // With the tiny model set: the render runs to the end when the inputs are right.
+  test::RunResult render(const std::string& args) {
+    return test::run_tool("render --models " + models_->path().string() +
+                          " --device cpu --batch 8 " + args);
+  }
+
+  // With a models folder that does not exist: an error about anything but the models proves that
+  // the check came before any model was loaded.
+  test::RunResult render_without_models(const std::string& args) {
+    return test::run_tool("render --models " + out_.file("no-models") + " --device cpu " + args);
+  }
+
+  static void expect_early_failure(const test::RunResult& r, const std::string& names) {
+    EXPECT_NE(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find(names), std::string::npos) << r.output;
+    EXPECT_EQ(r.output.find("model file not found"), std::string::npos)
+        << "the check must come before the models load\n"
+        << r.output;
+    EXPECT_EQ(r.output.find("loading models"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("\n  fix: "), std::string::npos) << r.output;
+  }
+
+  // A writable copy of the upstream avatar.
+  fs::path copy_avatar() {
+    const fs::path dir = out_.path() / "avatar";
+    fs::copy(kAvatar, dir, fs::copy_options::recursive);
+    return dir;
+  }
+
+  static test::TempDir* models_;
+  test::TempDir out_;
+};
+
+test::TempDir* RenderInputs::models_ = nullptr;
+
+TEST_F(RenderInputs, EveryCheckWithoutAModelComesBeforeTheModelsLoad) {
+  const std::string ok = "--avatar " + kAvatar + " --audio " + kStreamedWav;
+  const std::string out = " --out " + out_.file("talk.mp4");
+  const std::string audio_copy = out_.file("speech.mp4");
+  fs::copy_file(kRotatedMp4, audio_copy);
+  fs::create_directory(out_.path() / "existing");
+  const std::string existing = (out_.path() / "existing").string();
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {ok + " --out " + existing, existing + ": is a folder"},
+      {ok + " --out " + out_.file("talk.avi"), "ends in .avi"},
+      {ok + " --out " + out_.file("talk"), "has no extension"},
+      {ok + " --out " + out_.file("missing/talk.mp4"), "does not exist"},
+      {ok + " --out /proc/talk.mp4", "cannot create files in its folder /proc"},
+      {"--avatar " + kAvatar + " --audio " + audio_copy + " --out " + audio_copy,
+       "is the --audio file"},
+      {ok + out + " --frames-dir " + existing, existing + ": already exists"},
+      {ok + out + " --crf 52", "--crf 52"},
+      {ok + out + " --crf -1", "--crf -1"},
+      {ok + out + " --batch 0", "--batch 0"},
+      {ok + out + " --threads -1", "--threads -1"},
+      {ok + out + " --fps 241", "--fps 241"},
+      {ok + out + " --version v2", "--version v2"},
+      {ok + out + " --precision fp16", "--precision fp16"},
+      {"--avatar " + out_.file("no-avatar") + " --audio " + kStreamedWav + out, "no-avatar"},
+      {"--avatar " + kAvatar + " --audio " + out_.file("no.wav") + out, "no.wav"},
+  };
+  for (const auto& [args, names] : cases) {
+    SCOPED_TRACE(args);
+    expect_early_failure(render_without_models(args), names);
+  }
+  EXPECT_FALSE(fs::exists(out_.file("talk.mp4")));
+  EXPECT_TRUE(fs::exists(audio_copy)) << "the input is never replaced";
+}
+
+TEST_F(RenderInputs, Fp16OnTheCpuIsRefusedWithTheSettingsThatWork) {
+  const test::RunResult r =
+      render_without_models("--precision fp16 --avatar " + kAvatar + " --audio " + kStreamedWav +
+                            " --out " + out_.file("talk.mp4"));
+  expect_early_failure(r, "--precision fp16");
+  EXPECT_NE(r.output.find("fp32 or bf16"), std::string::npos) << r.output;
+}
+
+TEST_F(RenderInputs, EmptyFaceBoxIsCalledEmptyNamingFileAndFrame) {
+  const fs::path avatar = copy_avatar();
+  fs::copy_file(kHunt + "/zero_height_box/coords.pkl", avatar / "coords.pkl",
+                fs::copy_options::overwrite_existing);
+  const test::RunResult r = render_without_models("--avatar " + avatar.string() + " --audio " +
+                                                  kStreamedWav + " --out " + out_.file("talk.mp4"));
+  expect_early_failure(r, (avatar / "coords.pkl").string());
+  EXPECT_NE(r.output.find("frame 0 face box"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("is empty (zero height"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("does not lie inside"), std::string::npos) << r.output;
+}
+
+}  // namespace
+}  // namespace musetalk

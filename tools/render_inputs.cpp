@@ -1,0 +1,144 @@
+#include "render_inputs.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+
+#include "files/error.h"
+#include "model/runtime_options.h"
+
+namespace musetalk::tools {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr int kMaxFps = 240;
+constexpr int kMaxThreads = 1024;
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+// "" when this process can create a file in dir, else why not. Permission bits alone do not
+// say (root, read-only mounts, ACLs), so it creates and removes a file.
+std::string cannot_create_in(const fs::path& dir) {
+  const fs::path probe = dir / (".musetalk-write-test-" + std::to_string(::getpid()));
+  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+  if (fd < 0) return std::strerror(errno);
+  ::close(fd);
+  ::unlink(probe.c_str());
+  return "";
+}
+
+}  // namespace
+
+void check_output_file(const std::string& out, const std::string& audio) {
+  const fs::path p(out);
+  std::error_code ec;
+  if (out.empty()) throw Error("--out", "is empty", "give the output file, e.g. --out talk.mp4");
+  if (fs::is_directory(p, ec)) {
+    throw Error(out, "is a folder; --out names the MP4 file to write",
+                "give a file name, e.g. --out " + (p / "talk.mp4").string());
+  }
+  const std::string ext = p.extension().string();
+  if (lower(ext) != ".mp4") {
+    fs::path fixed = p;
+    fixed.replace_extension(".mp4");
+    throw Error(out,
+                (ext.empty() ? std::string("has no extension") : "ends in " + ext) +
+                    ", but render writes an MP4 file (H.264 video + AAC audio)",
+                "name the output .mp4, e.g. --out " + fixed.string());
+  }
+  const fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
+  if (!fs::is_directory(dir, ec)) {
+    throw Error(out, "its folder " + dir.string() + " does not exist",
+                "create the folder or choose another --out");
+  }
+  const std::string why = cannot_create_in(dir);
+  if (!why.empty()) {
+    throw Error(out, "cannot create files in its folder " + dir.string() + " (" + why + ")",
+                "choose a folder you can write to, or change its permissions");
+  }
+  if (fs::exists(p, ec) && fs::equivalent(p, fs::path(audio), ec)) {
+    throw Error(out, "is the --audio file: the render would replace its own input",
+                "choose another output name");
+  }
+}
+
+void check_frames_dir(const std::string& dir) {
+  if (dir.empty()) return;
+  std::error_code ec;
+  if (fs::exists(dir, ec)) {
+    throw Error(dir, "already exists",
+                "give --frames-dir a folder that does not exist yet (render creates it with one "
+                "PNG per frame)");
+  }
+  // The nearest existing folder above it, where render creates it (and any missing parents).
+  fs::path parent = fs::absolute(dir, ec).parent_path();
+  while (!parent.empty() && !fs::exists(parent, ec) && parent != parent.root_path()) {
+    parent = parent.parent_path();
+  }
+  if (!fs::is_directory(parent, ec)) {
+    throw Error(dir, parent.string() + " is not a folder", "choose another --frames-dir");
+  }
+  const std::string why = cannot_create_in(parent);
+  if (!why.empty()) {
+    throw Error(dir, "cannot be created in " + parent.string() + " (" + why + ")",
+                "choose a --frames-dir in a folder you can write to");
+  }
+}
+
+void check_render_numbers(int crf, int batch, int threads, int fps) {
+  if (crf < 0 || crf > 51) {
+    throw Error("--crf " + std::to_string(crf),
+                "out of range: H.264 quality runs from 0 (lossless) to 51",
+                "use 0 to 51; 18 is visually lossless");
+  }
+  if (batch < 1) {
+    throw Error("--batch " + std::to_string(batch), "must be at least 1",
+                "use e.g. --batch 8 (frames per UNet call)");
+  }
+  if (threads < 0 || threads > kMaxThreads) {
+    throw Error("--threads " + std::to_string(threads),
+                "out of range: 0 (all cores) to " + std::to_string(kMaxThreads),
+                "use 0, or the number of CPU threads to use");
+  }
+  if (fps < 0 || fps > kMaxFps) {
+    throw Error("--fps " + std::to_string(fps),
+                "out of range: render makes 1 to " + std::to_string(kMaxFps) + " frames per second",
+                "use 1 to " + std::to_string(kMaxFps) + ", or leave it out for the avatar's rate");
+  }
+}
+
+int render_fps(int option_fps, const avatar::Avatar& avatar) {
+  if (option_fps > 0) return option_fps;
+  if (avatar.fps < 1 || avatar.fps > kMaxFps) {
+    throw Error(avatar.layout == "native" ? avatar.sources.face_boxes : avatar.root,
+                "records " + std::to_string(avatar.fps) + " frames per second, outside 1 to " +
+                    std::to_string(kMaxFps),
+                "pass --fps, e.g. --fps 25");
+  }
+  return avatar.fps;
+}
+
+RenderDevice render_device(const std::string& device, const std::string& precision) {
+  try {
+    RenderDevice d{parse_device(device), torch::kFloat32};
+    d.dtype = resolve_dtype(parse_precision(precision), d.device);
+    return d;
+  } catch (const Error& e) {
+    // Core errors name the setting ("precision fp16"); here it is an option the user typed.
+    const bool named = e.input().rfind("--", 0) == 0;
+    throw Error(named ? e.input() : "--" + e.input(), e.problem(), e.fix());
+  }
+}
+
+}  // namespace musetalk::tools

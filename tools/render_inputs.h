@@ -1,0 +1,37 @@
+#pragma once
+// `musetalk render`'s inputs, checked and resolved before any model loads, so that a wrong option
+// or file fails in a second with its name and a fix, not after minutes of loading or at the end
+// of the render. Each check throws musetalk::Error naming the option (as typed) or the file.
+
+#include <torch/torch.h>
+
+#include <string>
+
+#include "avatar/avatar.h"
+#include "model/model_set.h"
+
+namespace musetalk::tools {
+
+// --out: not a folder, named .mp4 (render writes H.264 + AAC in MP4), in an existing folder this
+// process can create files in, and not the --audio file itself.
+void check_output_file(const std::string& out, const std::string& audio);
+
+// --frames-dir: "" (none) or a path that does not exist yet, below a folder this process can
+// create folders in.
+void check_frames_dir(const std::string& dir);
+
+// --crf 0..51, --batch >= 1, --threads 0..1024 (0: all cores), --fps 0..240 (0: the avatar's).
+void check_render_numbers(int crf, int batch, int threads, int fps);
+
+// The frame rate of the video: --fps, or when it is 0 the avatar's, which must lie in 1..240.
+int render_fps(int option_fps, const avatar::Avatar& avatar);
+
+struct RenderDevice {
+  torch::Device device;
+  torch::ScalarType dtype;
+};
+
+// --device and --precision resolved (runtime_options.h), errors naming the options.
+RenderDevice render_device(const std::string& device, const std::string& precision);
+
+}  // namespace musetalk::tools
