@@ -128,6 +128,26 @@ TEST(AudioDecoder, AacAudioOfAnMp4) {
   EXPECT_GT(peak, 0.01f) << "speech should not decode to silence";
 }
 
+// A streaming TTS server's WAV: RIFF and data sizes 0xFFFFFFFF, the real length only in the file
+// size.
+TEST(AudioDecoder, StreamedWavHeaderDecodesToItsRealLength) {
+  const std::string path = test::media_dir() + "/hunt/streamed_wav_header.wav";
+  DecodedAudio audio = decode_audio_16k_mono(path);
+  EXPECT_EQ(audio.source_rate, 24000);
+  EXPECT_NEAR(audio.duration_s, 2.0, 0.01);
+  EXPECT_NEAR(static_cast<double>(audio.samples.size()), 2.0 * 16000, 16);
+}
+
+// A rotated, odd-sized yuv444p video given as the audio: its AAC stereo track is what counts.
+TEST(AudioDecoder, VideoFileGivesItsAudio) {
+  const std::string path = test::media_dir() + "/hunt/rotated_odd_size_30fps.mp4";
+  DecodedAudio audio = decode_audio_16k_mono(path);
+  EXPECT_EQ(audio.source_rate, 48000);
+  EXPECT_EQ(audio.source_channels, 2);
+  EXPECT_NEAR(audio.duration_s, 2.0, 0.05);
+  EXPECT_NEAR(static_cast<double>(audio.samples.size()), audio.duration_s * 16000, 16);
+}
+
 TEST(AudioDecoder, MissingFileIsNamed) {
   TempDir dir;
   std::string path = dir.file("absent.wav");
@@ -195,26 +215,6 @@ TEST(Mp4Writer, UnfinishedWriterLeavesNoFile) {
       << "left behind: " << fs::directory_iterator(dir.path())->path();
 }
 
-TEST(Mp4Writer, MissingFolderIsNamed) {
-  TempDir dir;
-  std::string path = dir.file("no/such/folder/out.mp4");
-  Mp4Writer writer;
-  expect_error([&] { writer.open(path, 64, 64, 25, 23); }, path, "does not exist");
-}
-
-TEST(Mp4Writer, MissingAudioSourceIsNamed) {
-  TempDir dir;
-  std::string audio = dir.file("absent.wav");
-  Mp4Writer writer;
-  expect_error([&] { writer.open(dir.file("out.mp4"), 64, 64, 25, 23, audio); }, audio,
-               "not found");
-  EXPECT_TRUE(fs::is_empty(dir.path()));
-}
-
-TEST(ImageIo, ReadsAvatarFramesAndMasks) {
-  const std::string avatar = test::media_dir() + "/avatars/yongen_v15";
-  Image frame = read_png(avatar + "/full_imgs/00000000.png", 3);
-  EXPECT_EQ(frame.width, 352);
 // H.264 yuv420p needs even sides: an odd frame is encoded one pixel larger, its last column and
 // row repeated, instead of being refused.
 TEST(Mp4Writer, OddFrameSizeIsPaddedByRepeatingTheEdge) {
@@ -269,6 +269,26 @@ TEST(Mp4Writer, OddFrameSizeIsPaddedByRepeatingTheEdge) {
   avformat_close_input(&fmt);
 }
 
+TEST(Mp4Writer, MissingFolderIsNamed) {
+  TempDir dir;
+  std::string path = dir.file("no/such/folder/out.mp4");
+  Mp4Writer writer;
+  expect_error([&] { writer.open(path, 64, 64, 25, 23); }, path, "does not exist");
+}
+
+TEST(Mp4Writer, MissingAudioSourceIsNamed) {
+  TempDir dir;
+  std::string audio = dir.file("absent.wav");
+  Mp4Writer writer;
+  expect_error([&] { writer.open(dir.file("out.mp4"), 64, 64, 25, 23, audio); }, audio,
+               "not found");
+  EXPECT_TRUE(fs::is_empty(dir.path()));
+}
+
+TEST(ImageIo, ReadsAvatarFramesAndMasks) {
+  const std::string avatar = test::media_dir() + "/avatars/yongen_v15";
+  Image frame = read_png(avatar + "/full_imgs/00000000.png", 3);
+  EXPECT_EQ(frame.width, 352);
   EXPECT_EQ(frame.height, 608);
   EXPECT_EQ(frame.pixels.size(), 352u * 608u * 3u);
   Image mask = read_png(avatar + "/mask/00000000.png", 1);

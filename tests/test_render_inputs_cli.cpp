@@ -115,6 +115,32 @@ class RenderInputs : public ::testing::Test {
 
 test::TempDir* RenderInputs::models_ = nullptr;
 
+TEST_F(RenderInputs, AudioShorterThanAFrameFailsBeforeAnyModelLoadsNamingItsLength) {
+  const std::string wav = kHunt + "/shorter_than_a_frame.wav";  // 0.03 s
+  const test::RunResult r = render_without_models("--avatar " + kAvatar + " --audio " + wav +
+                                                  " --out " + out_.file("talk.mp4"));
+  expect_early_failure(r, wav);
+  EXPECT_NE(r.output.find("lasts 0.030 s"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("1/25 s = 0.040 s"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(out_.file("talk.mp4")));
+}
+
+TEST_F(RenderInputs, AudioWithoutSamplesFailsBeforeAnyModelLoads) {
+  const std::string wav = out_.file("empty.wav");
+  {
+    std::ofstream out(wav, std::ios::binary);
+    auto u32 = [&](uint32_t v) { out.write(reinterpret_cast<const char*>(&v), 4); };
+    auto u16 = [&](uint16_t v) { out.write(reinterpret_cast<const char*>(&v), 2); };
+    out.write("RIFF", 4), u32(36), out.write("WAVEfmt ", 8), u32(16);
+    u16(1), u16(1), u32(16000), u32(32000), u16(2), u16(16);
+    out.write("data", 4), u32(0);
+  }
+  const test::RunResult r = render_without_models("--avatar " + kAvatar + " --audio " + wav +
+                                                  " --out " + out_.file("talk.mp4"));
+  expect_early_failure(r, wav);
+  EXPECT_NE(r.output.find("no samples"), std::string::npos) << r.output;
+}
+
 TEST_F(RenderInputs, EveryCheckWithoutAModelComesBeforeTheModelsLoad) {
   const std::string ok = "--avatar " + kAvatar + " --audio " + kStreamedWav;
   const std::string out = " --out " + out_.file("talk.mp4");
@@ -167,6 +193,30 @@ TEST_F(RenderInputs, EmptyFaceBoxIsCalledEmptyNamingFileAndFrame) {
   EXPECT_NE(r.output.find("frame 0 face box"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("is empty (zero height"), std::string::npos) << r.output;
   EXPECT_EQ(r.output.find("does not lie inside"), std::string::npos) << r.output;
+}
+
+TEST_F(RenderInputs, SixtyFpsRendersEveryFrameOfAStreamedWav) {
+  const std::string out = out_.file("talk.mp4");
+  const test::RunResult r =
+      render("--quiet --fps 60 --avatar " + kAvatar + " --audio " + kStreamedWav + " --out " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output.find("frame #"), std::string::npos) << "no native backtrace\n" << r.output;
+  const Video v = probe(out);
+  EXPECT_EQ(v.video_packets, 120) << "2 s at 60 fps";
+  EXPECT_NEAR(v.video_seconds, 2.0, 1.0 / 60);
+  EXPECT_EQ(v.audio_codec, "aac");
+  EXPECT_NEAR(v.audio_seconds, 2.0, 1.0 / 30);
+}
+
+TEST_F(RenderInputs, VideoFileAsAudioGivesItsAudio) {
+  const std::string out = out_.file("talk.mp4");
+  const test::RunResult r =
+      render("--quiet --fps 10 --avatar " + kAvatar + " --audio " + kRotatedMp4 + " --out " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const Video v = probe(out);
+  EXPECT_EQ(v.video_packets, 20) << "2 s at 10 fps";
+  EXPECT_EQ(v.audio_codec, "aac");
+  EXPECT_NEAR(v.audio_seconds, 2.0, 0.1);
 }
 
 }  // namespace

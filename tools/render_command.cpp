@@ -65,6 +65,7 @@ int render_command(const RenderOptions& o) {
   avatar::Avatar avatar = avatar::load_avatar(o.avatar);
   const int fps = render_fps(o.fps, avatar);
   media::DecodedAudio audio = media::decode_audio_16k_mono(o.audio);
+  check_audio_length(audio, fps);
   say(o.quiet, "loading models from %s\n", o.models);
   ModelSet models = load_model_set(ModelPaths::in(o.models, version), device, dtype);
 

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "audio/audio_features.h"
 #include "files/error.h"
 #include "model/runtime_options.h"
 
@@ -36,6 +37,12 @@ std::string cannot_create_in(const fs::path& dir) {
   ::close(fd);
   ::unlink(probe.c_str());
   return "";
+}
+
+std::string seconds_text(double s) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.3f s", s);
+  return text;
 }
 
 }  // namespace
@@ -127,6 +134,17 @@ int render_fps(int option_fps, const avatar::Avatar& avatar) {
                 "pass --fps, e.g. --fps 25");
   }
   return avatar.fps;
+}
+
+void check_audio_length(const media::DecodedAudio& audio, int fps) {
+  const auto samples = static_cast<int64_t>(audio.samples.size());
+  if (audio::frame_count(samples, fps) > 0) return;
+  const double frame = 1.0 / fps;
+  throw Error(audio.path,
+              "lasts " + seconds_text(samples / 16000.0) + ", shorter than one video frame (1/" +
+                  std::to_string(fps) + " s = " + seconds_text(frame) + " at " +
+                  std::to_string(fps) + " fps): there is nothing to render",
+              "give audio at least " + seconds_text(frame) + " long");
 }
 
 RenderDevice render_device(const std::string& device, const std::string& precision) {

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "avatar/avatar.h"
+#include "media/audio_decoder.h"
 #include "model/model_set.h"
 
 namespace musetalk::tools {
@@ -25,6 +26,10 @@ void check_render_numbers(int crf, int batch, int threads, int fps);
 
 // The frame rate of the video: --fps, or when it is 0 the avatar's, which must lie in 1..240.
 int render_fps(int option_fps, const avatar::Avatar& avatar);
+
+// The audio gives at least one video frame at fps; otherwise Error naming the file, its duration
+// and the frame length (1/fps s).
+void check_audio_length(const media::DecodedAudio& audio, int fps);
 
 struct RenderDevice {
   torch::Device device;

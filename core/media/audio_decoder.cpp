@@ -20,8 +20,14 @@ DecodedAudio decode_audio_16k_mono(const std::string& path) {
   };
   while (reader.read(sink)) {
   }
-  if (audio.samples.empty() || reader.source_samples() == 0)
+  if (reader.source_samples() == 0)
     throw Error(path, "no samples: the audio stream is empty",
+                "give a file whose audio actually contains sound");
+  if (audio.samples.empty())
+    throw Error(path,
+                "no samples at 16 kHz: its " + std::to_string(reader.source_samples()) +
+                    " samples at " + std::to_string(audio.source_rate) +
+                    " Hz are too short to give one",
                 "give a file whose audio actually contains sound");
   audio.duration_s = static_cast<double>(reader.source_samples()) / audio.source_rate;
   return audio;
