@@ -8,18 +8,16 @@
 #include <functional>
 
 #include "files/error.h"
-#include "files/json.h"
+#include "files/json_file.h"
 
 namespace musetalk::bench {
 
 // {"device", "dtype", "threads", "torch"} of this run.
-inline files::Json run_settings(const torch::Device& device, torch::ScalarType dtype) {
-  files::Json json = files::Json::object();
-  json.set("device", files::Json::string(device.str()));
-  json.set("dtype", files::Json::string(c10::toString(dtype)));
-  json.set("threads", files::Json::integer(torch::get_num_threads()));
-  json.set("torch", files::Json::string(TORCH_VERSION));
-  return json;
+inline nlohmann::ordered_json run_settings(const torch::Device& device, torch::ScalarType dtype) {
+  return {{"device", device.str()},
+          {"dtype", c10::toString(dtype)},
+          {"threads", torch::get_num_threads()},
+          {"torch", TORCH_VERSION}};
 }
 
 // Runs a benchmark; an Error is printed as "error: ..." and gives exit code 1.

@@ -13,7 +13,7 @@
 
 #include "bench_common.h"
 #include "files/error.h"
-#include "files/json.h"
+#include "files/json_file.h"
 #include "model/cpu_blas.h"
 #include "model/model_set.h"
 #include "model/runtime_options.h"
@@ -89,21 +89,19 @@ int run(const Options& opt) {
   const std::string where = device.str() + " " + std::string(c10::toString(dtype)) + ", " +
                             std::to_string(torch::get_num_threads()) + " threads";
   std::printf("network       batch   ms/call   ms/frame   frames/s   (%s)\n", where.c_str());
-  files::Json json = bench::run_settings(device, dtype);
-  files::Json results = files::Json::array();
+  nlohmann::ordered_json json = bench::run_settings(device, dtype);
+  nlohmann::ordered_json results = nlohmann::ordered_json::array();
   for (const Row& r : rows) {
     const double ms_frame = r.ms_per_call / r.frames_per_call;
     std::printf("%-12s %6d %9.1f %10.3f %10.2f\n", r.network.c_str(), r.batch, r.ms_per_call,
                 ms_frame, 1000.0 / ms_frame);
-    files::Json j = files::Json::object();
-    j.set("network", files::Json::string(r.network));
-    j.set("batch", files::Json::integer(r.batch));
-    j.set("ms_per_call", files::Json::number(r.ms_per_call));
-    j.set("ms_per_frame", files::Json::number(ms_frame));
-    j.set("frames_per_second", files::Json::number(1000.0 / ms_frame));
-    results.push_back(j);
+    results.push_back({{"network", r.network},
+                       {"batch", r.batch},
+                       {"ms_per_call", r.ms_per_call},
+                       {"ms_per_frame", ms_frame},
+                       {"frames_per_second", 1000.0 / ms_frame}});
   }
-  json.set("results", results);
+  json["results"] = results;
   if (!opt.json_path.empty()) {
     std::ofstream(opt.json_path) << json.dump(2) << "\n";
   } else {

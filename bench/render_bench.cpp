@@ -17,7 +17,7 @@
 #include "avatar/avatar.h"
 #include "bench_common.h"
 #include "files/error.h"
-#include "files/json.h"
+#include "files/json_file.h"
 #include "media/audio_decoder.h"
 #include "media/ffmpeg_util.h"
 #include "model/cpu_blas.h"
@@ -112,19 +112,19 @@ int run(const Options& o) {
   std::printf("  non-network:      %8.2f ms/frame = %.0f frames/s if run one after another\n",
               non_network_ms, 1000.0 / non_network_ms);
 
-  files::Json json = bench::run_settings(device, dtype);
-  json.set("batch", files::Json::integer(o.batch));
-  json.set("frames", files::Json::integer(stats.frames));
-  json.set("frame_size", files::Json::string(std::to_string(avatar.frame_width) + "x" +
-                                             std::to_string(avatar.frame_height)));
-  json.set("latents_s", files::Json::number(latents_s));
-  json.set("total_s", files::Json::number(stats.total_s));
-  json.set("frames_per_second", files::Json::number(frames / stats.total_s));
-  json.set("generation_ms_per_frame", files::Json::number(ms_per_frame(stats.generation_s)));
-  json.set("features_ms_per_frame", files::Json::number(ms_per_frame(stats.features_s)));
-  json.set("compositing_ms_per_frame", files::Json::number(ms_per_frame(stats.compositing_s)));
-  json.set("encoding_ms_per_frame", files::Json::number(ms_per_frame(stats.sink_s)));
-  json.set("non_network_ms_per_frame", files::Json::number(non_network_ms));
+  nlohmann::ordered_json json = bench::run_settings(device, dtype);
+  json["batch"] = o.batch;
+  json["frames"] = stats.frames;
+  json["frame_size"] =
+      std::to_string(avatar.frame_width) + "x" + std::to_string(avatar.frame_height);
+  json["latents_s"] = latents_s;
+  json["total_s"] = stats.total_s;
+  json["frames_per_second"] = frames / stats.total_s;
+  json["generation_ms_per_frame"] = ms_per_frame(stats.generation_s);
+  json["features_ms_per_frame"] = ms_per_frame(stats.features_s);
+  json["compositing_ms_per_frame"] = ms_per_frame(stats.compositing_s);
+  json["encoding_ms_per_frame"] = ms_per_frame(stats.sink_s);
+  json["non_network_ms_per_frame"] = non_network_ms;
   if (!o.json_path.empty()) std::ofstream(o.json_path) << json.dump(2) << "\n";
   return 0;
 }

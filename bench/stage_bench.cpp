@@ -17,7 +17,7 @@
 #include "audio/audio_features.h"
 #include "bench_common.h"
 #include "files/error.h"
-#include "files/json.h"
+#include "files/json_file.h"
 #include "media/ffmpeg_util.h"
 #include "media/image_io.h"
 #include "media/mp4_writer.h"
@@ -122,17 +122,17 @@ int run(const Options& o) {
   double total = 0;
   std::printf("stage          ms/frame   (%dx%d, %s, %d threads)\n", o.width, o.height,
               device.str().c_str(), torch::get_num_threads());
-  files::Json json = bench::run_settings(device, torch::kFloat32);
-  json.set("width", files::Json::integer(o.width));
-  json.set("height", files::Json::integer(o.height));
+  nlohmann::ordered_json json = bench::run_settings(device, torch::kFloat32);
+  json["width"] = o.width;
+  json["height"] = o.height;
   for (const Row& r : rows) {
     std::printf("%-12s %10.2f\n", r.stage, r.ms_per_frame);
-    json.set(std::string(r.stage) + "_ms_per_frame", files::Json::number(r.ms_per_frame));
+    json[std::string(r.stage) + "_ms_per_frame"] = r.ms_per_frame;
     total += r.ms_per_frame;
   }
   std::printf("%-12s %10.2f  -> at most %.1f fps if run one after another\n", "total", total,
               1000.0 / total);
-  json.set("total_ms_per_frame", files::Json::number(total));
+  json["total_ms_per_frame"] = total;
   if (!o.json_path.empty()) std::ofstream(o.json_path) << json.dump(2) << "\n";
   return 0;
 }

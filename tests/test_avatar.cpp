@@ -12,7 +12,7 @@
 #include "avatar/png_info.h"
 #include "files/error.h"
 #include "files/file_source.h"
-#include "files/json.h"
+#include "files/json_file.h"
 #include "test_support.h"
 
 namespace musetalk {
@@ -26,16 +26,16 @@ std::string upstream_dir() {
   return test::media_dir() + "/avatars/yongen_v15";
 }
 
-files::Json expected() {
-  return files::Json::parse(files::read_text_file(upstream_dir() + ".expected.json"));
+using nlohmann::ordered_json;
+
+ordered_json expected() {
+  return files::read_json_file(upstream_dir() + ".expected.json");
 }
 
-std::vector<Box> json_boxes(const files::Json& j) {
+std::vector<Box> json_boxes(const ordered_json& j) {
   std::vector<Box> out;
-  for (const files::Json& b : j.as_array()) {
-    const auto& c = b.as_array();
-    out.push_back({static_cast<int>(c[0].as_int()), static_cast<int>(c[1].as_int()),
-                   static_cast<int>(c[2].as_int()), static_cast<int>(c[3].as_int())});
+  for (const ordered_json& c : files::json_array(j)) {
+    out.push_back({c.at(0).get<int>(), c.at(1).get<int>(), c.at(2).get<int>(), c.at(3).get<int>()});
   }
   return out;
 }
@@ -76,39 +76,38 @@ fs::path native_copy(const test::TempDir& tmp) {
   return dir;
 }
 
-void set_json_field(const fs::path& dir, const std::string& key, files::Json value) {
+void set_json_field(const fs::path& dir, const std::string& key, ordered_json value) {
   const std::string path = (dir / "avatar.json").string();
-  files::Json j = files::Json::parse(files::read_text_file(path));
-  j.set(key, std::move(value));
+  ordered_json j = files::read_json_file(path);
+  j[key] = std::move(value);
   std::ofstream(path, std::ios::trunc) << j.dump(1);
 }
 
-files::Json boxes_with(const std::vector<Box>& boxes, size_t i, Box b) {
-  files::Json out = files::Json::array();
+ordered_json boxes_with(const std::vector<Box>& boxes, size_t i, Box b) {
+  ordered_json out = ordered_json::array();
   for (size_t k = 0; k < boxes.size(); ++k) {
     const Box& c = k == i ? b : boxes[k];
-    out.push_back(files::Json::array({files::Json::integer(c.x1), files::Json::integer(c.y1),
-                                      files::Json::integer(c.x2), files::Json::integer(c.y2)}));
+    out.push_back(ordered_json::array({c.x1, c.y1, c.x2, c.y2}));
   }
   return out;
 }
 
 TEST(Avatar, UpstreamLoadsToExpectedValues) {
-  const files::Json want = expected();
+  const ordered_json want = expected();
   const Avatar a = avatar::load_avatar(upstream_dir());
   EXPECT_EQ(a.layout, "upstream");
   EXPECT_EQ(a.model_version, "v15");
   EXPECT_EQ(a.source, "data/video/yongen.mp4");
-  EXPECT_EQ(a.parameters.at("bbox_shift").as_int(), 0);
-  EXPECT_EQ(static_cast<int64_t>(a.frame_count()), want.at("frames").as_int());
+  EXPECT_EQ(a.parameters.at("bbox_shift").get<int64_t>(), 0);
+  EXPECT_EQ(static_cast<int64_t>(a.frame_count()), want.at("frames").get<int64_t>());
   EXPECT_EQ(a.frame_width, 352);
   EXPECT_EQ(a.frame_height, 608);
   EXPECT_EQ(a.face_boxes, json_boxes(want.at("coords")));
   EXPECT_EQ(a.mask_boxes, json_boxes(want.at("mask_coords")));
 
   const avatar::PngInfo mask = avatar::read_png_info(a.mask_files[0]);
-  EXPECT_EQ(mask.width, want.at("mask_png_shape").as_array()[1].as_int());
-  EXPECT_EQ(mask.height, want.at("mask_png_shape").as_array()[0].as_int());
+  EXPECT_EQ(mask.width, want.at("mask_png_shape").at(1).get<int64_t>());
+  EXPECT_EQ(mask.height, want.at("mask_png_shape").at(0).get<int64_t>());
   EXPECT_EQ(mask.channels(), 1);
 
   EXPECT_EQ(a.latents.dtype, files::DType::Float16);
@@ -120,11 +119,11 @@ TEST(Avatar, UpstreamLoadsToExpectedValues) {
     sum += v;
     abs_sum += std::fabs(v);
     if (k < 8) {
-      EXPECT_EQ(v, want.at("latent0_first8").as_array()[k].as_double()) << k;
+      EXPECT_EQ(v, want.at("latent0_first8").at(k).get<double>()) << k;
     }
   }
-  const double want_abs = want.at("latents_abs_sum").as_double();
-  EXPECT_NEAR(sum, want.at("latents_sum").as_double(), 1e-6 * want_abs);
+  const double want_abs = want.at("latents_abs_sum").get<double>();
+  EXPECT_NEAR(sum, want.at("latents_sum").get<double>(), 1e-6 * want_abs);
   EXPECT_NEAR(abs_sum, want_abs, 1e-6 * want_abs);
 }
 
@@ -247,9 +246,7 @@ TEST(Avatar, MaskBoxCountMismatchNamesIt) {
 TEST(Avatar, FrameSizeDisagreeingWithAvatarJsonNamesTheFrame) {
   test::TempDir tmp;
   const fs::path dir = native_copy(tmp);
-  set_json_field(dir, "frame_size",
-                 files::Json::object({{"width", files::Json::integer(350)},
-                                      {"height", files::Json::integer(608)}}));
+  set_json_field(dir, "frame_size", ordered_json{{"width", 350}, {"height", 608}});
   EXPECT_NAMES(load_error(dir.string()), "frames/00000000.png", "frame 0 is 352x608");
 }
 

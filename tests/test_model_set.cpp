@@ -8,7 +8,7 @@
 
 #include "files/error.h"
 #include "files/file_source.h"
-#include "files/json.h"
+#include "files/json_file.h"
 #include "model/cpu_blas.h"
 #include "model/face_generator.h"
 #include "model/model_set.h"
@@ -59,11 +59,8 @@ TEST(ModelSet, MismatchedWeightsNameTheFileAndTheKey) {
   test::TempDir tmp;
   test::write_tiny_model_set(tmp.path());
   // A VAE config that does not fit the weights: another channel list.
-  files::Json vae = test::manifest_config("vae_tiny");
-  files::Json wider = files::Json::parse(vae.dump());
-  wider.set("block_out_channels",
-            files::Json::array({files::Json::integer(32), files::Json::integer(64),
-                                files::Json::integer(64), files::Json::integer(64)}));
+  nlohmann::ordered_json wider = test::manifest_config("vae_tiny");
+  wider["block_out_channels"] = {32, 64, 64, 64};
   test::write_text(tmp.path() / "sd-vae/config.json", wider.dump());
   const auto paths = ModelPaths::in(tmp.path().string(), UNetVersion::V15);
   expect_error_naming([&] { load_model_set(paths, torch::kCPU, torch::kFloat32); },

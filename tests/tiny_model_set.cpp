@@ -3,19 +3,18 @@
 #include <fstream>
 #include <functional>
 
-#include "files/file_source.h"
+#include "files/json_file.h"
 #include "model/model_set.h"
 #include "model/synthetic_weights.h"
 #include "test_support.h"
+#include "torch_zip_writer.h"
 
 namespace musetalk::test {
 
 namespace fs = std::filesystem;
 
-files::Json manifest_config(const std::string& stem) {
-  files::Json m =
-      files::Json::parse(files::read_text_file(fixtures_dir() + "/" + stem + ".manifest.json"));
-  return m.at("config");
+nlohmann::ordered_json manifest_config(const std::string& stem) {
+  return files::read_json_file(fixtures_dir() + "/" + stem + ".manifest.json").at("config");
 }
 
 void write_text(const fs::path& path, const std::string& text) {
@@ -34,7 +33,7 @@ void write_weights(const fs::path& path, const Module& module,
   for (const auto& item : synthetic_weights_for(*module)) {
     named.insert(file_name(item.key()), item.value());
   }
-  save_torch_zip(path.string(), named);
+  write_torch_zip(path.string(), to_file_tensors(named));
 }
 
 std::string same_name(const std::string& name) {
@@ -44,9 +43,9 @@ std::string same_name(const std::string& name) {
 }  // namespace
 
 void write_tiny_model_set(const fs::path& dir) {
-  const files::Json unet = manifest_config("unet_tiny");
-  const files::Json vae = manifest_config("vae_tiny");
-  const files::Json whisper = manifest_config("whisper_tiny");
+  const nlohmann::ordered_json unet = manifest_config("unet_tiny");
+  const nlohmann::ordered_json vae = manifest_config("vae_tiny");
+  const nlohmann::ordered_json whisper = manifest_config("whisper_tiny");
   write_text(dir / "musetalkV15/musetalk.json", unet.dump(2));
   write_text(dir / "sd-vae/config.json", vae.dump(2));
   write_text(dir / "whisper/config.json", whisper.dump(2));

@@ -6,13 +6,14 @@
 #include <filesystem>
 #include <string>
 
-#include "files/json.h"
+#include <nlohmann/json.hpp>
+
 #include "model/model_set.h"
 
 namespace musetalk::test {
 
 // The "config" of a fixture manifest ("unet_tiny", "vae_tiny", "whisper_tiny").
-files::Json manifest_config(const std::string& stem);
+nlohmann::ordered_json manifest_config(const std::string& stem);
 
 void write_text(const std::filesystem::path& path, const std::string& text);
 

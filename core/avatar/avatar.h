@@ -8,7 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "files/json.h"
+#include <nlohmann/json.hpp>
+
 #include "files/tensor_data.h"
 
 namespace musetalk::avatar {
@@ -55,7 +56,7 @@ struct Avatar {
   files::TensorData latents;
 
   // How it was made: {"bbox_shift": 0, ...}; an object, possibly empty.
-  files::Json parameters = files::Json::object();
+  nlohmann::ordered_json parameters = nlohmann::ordered_json::object();
   AvatarSources sources;
 
   size_t frame_count() const { return frame_files.size(); }

@@ -8,7 +8,7 @@
 #include "files/checkpoint.h"
 #include "files/error.h"
 #include "files/file_source.h"
-#include "files/json.h"
+#include "files/json_file.h"
 #include "files/safetensors_writer.h"
 
 namespace musetalk::avatar {
@@ -23,60 +23,55 @@ std::string in(const std::string& dir, const char* name) {
   return (fs::path(dir) / name).string();
 }
 
-files::Json box_json(const Box& b) {
-  return files::Json::array({files::Json::integer(b.x1), files::Json::integer(b.y1),
-                             files::Json::integer(b.x2), files::Json::integer(b.y2)});
-}
+using nlohmann::ordered_json;
 
-files::Json boxes_json(const std::vector<Box>& boxes) {
-  files::Json out = files::Json::array();
-  for (const Box& b : boxes) out.push_back(box_json(b));
+ordered_json boxes_json(const std::vector<Box>& boxes) {
+  ordered_json out = ordered_json::array();
+  for (const Box& b : boxes) out.push_back(ordered_json::array({b.x1, b.y1, b.x2, b.y2}));
   return out;
 }
 
-int to_int(const files::Json& j) {
-  const int64_t v = j.as_int();
-  if (v < INT32_MIN || v > INT32_MAX) throw files::FormatError("number out of range");
-  return static_cast<int>(v);
-}
-
-std::vector<Box> boxes_from(const files::Json& j, const char* key) {
+std::vector<Box> boxes_from(const ordered_json& j, const char* key) {
   std::vector<Box> out;
-  for (const files::Json& b : j.at(key).as_array()) {
-    const auto& c = b.as_array();
-    if (c.size() != 4) {
+  for (const ordered_json& b : files::json_array(files::json_at(j, key))) {
+    if (!b.is_array() || b.size() != 4) {
       throw files::FormatError(std::string(key) + "[" + std::to_string(out.size()) +
                                "] is not a box of 4 integers");
     }
-    out.push_back({to_int(c[0]), to_int(c[1]), to_int(c[2]), to_int(c[3])});
+    try {
+      out.push_back({files::json_as<int>(b[0]), files::json_as<int>(b[1]),
+                     files::json_as<int>(b[2]), files::json_as<int>(b[3])});
+    } catch (const files::FormatError& e) {
+      throw files::FormatError(std::string(key) + "[" + std::to_string(out.size()) +
+                               "]: " + e.what());
+    }
   }
   return out;
 }
 
-files::Json avatar_json(const Avatar& a) {
-  files::Json j = files::Json::object();
-  j.set("format", files::Json::string(kFormatName));
-  j.set("format_version", files::Json::integer(kNativeFormatVersion));
-  j.set("model_version", files::Json::string(a.model_version));
-  j.set("fps", files::Json::integer(a.fps));
-  j.set("source", files::Json::string(a.source));
-  j.set("frame_count", files::Json::integer(static_cast<int64_t>(a.frame_count())));
-  j.set("frame_size", files::Json::object({{"width", files::Json::integer(a.frame_width)},
-                                           {"height", files::Json::integer(a.frame_height)}}));
-  j.set("face_boxes", boxes_json(a.face_boxes));
-  j.set("mask_boxes", boxes_json(a.mask_boxes));
-  j.set("parameters", a.parameters);
+ordered_json avatar_json(const Avatar& a) {
+  ordered_json j = ordered_json::object();
+  j["format"] = kFormatName;
+  j["format_version"] = kNativeFormatVersion;
+  j["model_version"] = a.model_version;
+  j["fps"] = a.fps;
+  j["source"] = a.source;
+  j["frame_count"] = a.frame_count();
+  j["frame_size"] = {{"width", a.frame_width}, {"height", a.frame_height}};
+  j["face_boxes"] = boxes_json(a.face_boxes);
+  j["mask_boxes"] = boxes_json(a.mask_boxes);
+  j["parameters"] = a.parameters;
   return j;
 }
 
 // avatar.json's fields into a; returns frame_count.
 size_t read_avatar_json(const std::string& path, Avatar& a) {
   try {
-    const files::Json j = files::Json::parse(files::read_text_file(path));
-    if (j.at("format").as_string() != kFormatName) {
+    const ordered_json j = files::parse_json(files::read_text_file(path));
+    if (files::json_get<std::string>(j, "format") != kFormatName) {
       throw files::FormatError("\"format\" is not \"" + std::string(kFormatName) + "\"");
     }
-    a.format_version = to_int(j.at("format_version"));
+    a.format_version = files::json_get<int>(j, "format_version");
     if (a.format_version < 1 || a.format_version > kNativeFormatVersion) {
       throw Error(path,
                   "format_version " + std::to_string(a.format_version) +
@@ -84,18 +79,19 @@ size_t read_avatar_json(const std::string& path, Avatar& a) {
                       ")",
                   "update musetalk, or create the avatar again with this version");
     }
-    a.model_version = j.at("model_version").as_string();
-    a.fps = to_int(j.at("fps"));
-    a.source = j.at("source").as_string();
-    a.frame_width = to_int(j.at("frame_size").at("width"));
-    a.frame_height = to_int(j.at("frame_size").at("height"));
+    a.model_version = files::json_get<std::string>(j, "model_version");
+    a.fps = files::json_get<int>(j, "fps");
+    a.source = files::json_get<std::string>(j, "source");
+    const ordered_json& frame_size = files::json_at(j, "frame_size");
+    a.frame_width = files::json_get<int>(frame_size, "width");
+    a.frame_height = files::json_get<int>(frame_size, "height");
     a.face_boxes = boxes_from(j, "face_boxes");
     a.mask_boxes = boxes_from(j, "mask_boxes");
-    if (const files::Json* p = j.find("parameters")) {
+    if (const ordered_json* p = files::json_find(j, "parameters")) {
       if (!p->is_object()) throw files::FormatError("\"parameters\" is not an object");
       a.parameters = *p;
     }
-    const int64_t count = j.at("frame_count").as_int();
+    const int64_t count = files::json_get<int64_t>(j, "frame_count");
     if (count < 0 || static_cast<size_t>(count) != a.face_boxes.size()) {
       throw Error(path,
                   "frame_count is " + std::to_string(count) + " but face_boxes has " +
@@ -132,8 +128,14 @@ void write_all(const Avatar& a, const fs::path& dir) {
     files::write_safetensors((dir / "latents.safetensors").string(), {{"latents", a.latents}});
   }
   const std::string json_path = (dir / "avatar.json").string();
+  std::string text;
+  try {
+    text = files::json_dump(avatar_json(a), 1);
+  } catch (const files::FormatError& e) {
+    throw Error(json_path, e.what(), "give the avatar a source path in UTF-8");
+  }
   std::ofstream out(json_path, std::ios::trunc);
-  out << avatar_json(a).dump(1) << "\n";
+  out << text << "\n";
   if (!out.flush()) throw Error(json_path, "write failed", "check free disk space");
 }
 

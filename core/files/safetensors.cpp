@@ -4,7 +4,7 @@
 #include "files/checkpoint.h"
 #include "files/error.h"
 #include "files/file_source.h"
-#include "files/json.h"
+#include "files/json_file.h"
 
 namespace musetalk::files {
 namespace {
@@ -32,25 +32,27 @@ void read_safetensors(const std::string& path, const ReadOptions& options, Check
   uint64_t header_len = load_u64(len_bytes.data());
   if (header_len > kMaxHeader) throw FormatError("safetensors header is implausibly large");
   std::vector<uint8_t> header_bytes = file.read(8, header_len);
-  Json header = Json::parse(std::string(header_bytes.begin(), header_bytes.end()));
+  const nlohmann::ordered_json header = parse_json(
+      std::string_view(reinterpret_cast<const char*>(header_bytes.data()), header_bytes.size()));
+  if (!header.is_object()) throw FormatError("safetensors header is not a JSON object");
   const uint64_t data_start = 8 + header_len;
   const uint64_t data_size = file.size() - data_start;
 
-  for (const auto& [name, info] : header.as_object()) {
+  for (const auto& [name, info] : header.items()) {
     if (name == "__metadata__") continue;
     auto storage = std::make_shared<StorageData>();
-    storage->dtype = parse_dtype(info.at("dtype").as_string());
+    storage->dtype = parse_dtype(json_get<std::string>(info, "dtype"));
     storage->key = name;
     storage->location = "cpu";
     TensorData t;
     t.storage = storage;
     t.dtype = storage->dtype;
-    for (const Json& d : info.at("shape").as_array()) t.sizes.push_back(d.as_int());
+    for (const auto& d : json_array(json_at(info, "shape"))) t.sizes.push_back(json_as<int64_t>(d));
     if (t.sizes.size() > 16) throw FormatError(name + " has more than 16 dimensions");
     t.strides = contiguous_strides(t.sizes);
-    const auto& offsets = info.at("data_offsets").as_array();
+    const auto& offsets = json_array(json_at(info, "data_offsets"));
     if (offsets.size() != 2) throw FormatError(name + ": data_offsets needs two numbers");
-    int64_t begin = offsets[0].as_int(), end = offsets[1].as_int();
+    int64_t begin = json_as<int64_t>(offsets[0]), end = json_as<int64_t>(offsets[1]);
     if (begin < 0 || end < begin || static_cast<uint64_t>(end) > data_size) {
       throw FormatError(name + ": data_offsets lie outside the file (truncated?)");
     }

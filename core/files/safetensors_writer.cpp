@@ -2,7 +2,7 @@
 
 #include "files/atomic_file.h"
 #include "files/error.h"
-#include "files/json.h"
+#include "files/json_file.h"
 
 namespace musetalk::files {
 namespace {
@@ -37,21 +37,16 @@ const char* safetensors_dtype(DType t) {
 
 void write_safetensors(const std::string& path,
                        const std::vector<std::pair<std::string, TensorData>>& tensors) {
-  Json header = Json::object();
+  nlohmann::ordered_json header = nlohmann::ordered_json::object();
   uint64_t offset = 0;
   for (const auto& [name, t] : tensors) {
-    Json shape = Json::array();
-    for (int64_t s : t.sizes) shape.push_back(Json::integer(s));
-    Json info = Json::object();
-    info.set("dtype", Json::string(safetensors_dtype(t.dtype)));
-    info.set("shape", shape);
     const uint64_t n = t.nbytes();
-    info.set("data_offsets", Json::array({Json::integer(static_cast<int64_t>(offset)),
-                                          Json::integer(static_cast<int64_t>(offset + n))}));
-    header.set(name, info);
+    header[name] = {{"dtype", safetensors_dtype(t.dtype)},
+                    {"shape", t.sizes},
+                    {"data_offsets", {offset, offset + n}}};
     offset += n;
   }
-  std::string text = header.dump();
+  std::string text = json_dump(header);
   text.append((8 - text.size() % 8) % 8, ' ');  // align the data to 8 bytes
 
   write_file_atomically(path, [&](std::ostream& out) {

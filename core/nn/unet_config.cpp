@@ -4,11 +4,12 @@
 #include <functional>
 
 #include "files/error.h"
+#include "files/json_file.h"
 
 namespace musetalk::nn {
 namespace {
 
-using files::Json;
+using nlohmann::ordered_json;
 
 const char* kSource = "UNet config";
 
@@ -28,45 +29,54 @@ T read(const std::string& key, const std::function<T()>& fn) {
 }
 
 // The member's value, or nullptr when it is absent or null (diffusers' default applies).
-const Json* value(const Json& config, const std::string& key) {
-  const Json* v = config.find(key);
+const ordered_json* value(const ordered_json& config, const std::string& key) {
+  const ordered_json* v = files::json_find(config, key);
   return v && !v->is_null() ? v : nullptr;
 }
 
-void read_int(const Json& config, const std::string& key, int64_t& out) {
-  if (const Json* v = value(config, key)) out = read<int64_t>(key, [&] { return v->as_int(); });
+void read_int(const ordered_json& config, const std::string& key, int64_t& out) {
+  if (const ordered_json* v = value(config, key)) {
+    out = read<int64_t>(key, [&] { return files::json_as<int64_t>(*v); });
+  }
 }
 
-void read_double(const Json& config, const std::string& key, double& out) {
-  if (const Json* v = value(config, key)) out = read<double>(key, [&] { return v->as_double(); });
+void read_double(const ordered_json& config, const std::string& key, double& out) {
+  if (const ordered_json* v = value(config, key)) {
+    out = read<double>(key, [&] { return files::json_as<double>(*v); });
+  }
 }
 
-void read_bool(const Json& config, const std::string& key, bool& out) {
-  if (const Json* v = value(config, key)) out = read<bool>(key, [&] { return v->as_bool(); });
+void read_bool(const ordered_json& config, const std::string& key, bool& out) {
+  if (const ordered_json* v = value(config, key)) {
+    out = read<bool>(key, [&] { return files::json_as<bool>(*v); });
+  }
 }
 
-void read_strings(const Json& config, const std::string& key, std::vector<std::string>& out) {
-  const Json* v = value(config, key);
+void read_strings(const ordered_json& config, const std::string& key,
+                  std::vector<std::string>& out) {
+  const ordered_json* v = value(config, key);
   if (!v) return;
   out = read<std::vector<std::string>>(key, [&] {
     std::vector<std::string> items;
-    for (const Json& item : v->as_array()) items.push_back(item.as_string());
+    for (const ordered_json& item : files::json_array(*v)) {
+      items.push_back(files::json_as<std::string>(item));
+    }
     return items;
   });
 }
 
 // An int or a list of ints; an int applies to every one of `n` blocks.
-void read_per_block(const Json& config, const std::string& key, size_t n,
+void read_per_block(const ordered_json& config, const std::string& key, size_t n,
                     std::vector<int64_t>& out) {
-  const Json* v = value(config, key);
+  const ordered_json* v = value(config, key);
   if (!v) {
     out.assign(n, out.empty() ? 0 : out.front());
     return;
   }
   out = read<std::vector<int64_t>>(key, [&] {
-    if (!v->is_array()) return std::vector<int64_t>(n, v->as_int());
+    if (!v->is_array()) return std::vector<int64_t>(n, files::json_as<int64_t>(*v));
     std::vector<int64_t> items;
-    for (const Json& item : v->as_array()) items.push_back(item.as_int());
+    for (const ordered_json& item : *v) items.push_back(files::json_as<int64_t>(item));
     return items;
   });
   if (out.size() != n) {
@@ -75,18 +85,19 @@ void read_per_block(const Json& config, const std::string& key, size_t n,
   }
 }
 
-bool same(const Json& a, const Json& b) {
-  if (a.is_number() && b.is_number()) return a.as_double() == b.as_double();
-  return a.dump() == b.dump();
+bool same(const ordered_json& a, const ordered_json& b) {
+  if (a.is_number() && b.is_number()) return a.get<double>() == b.get<double>();
+  return a == b;
 }
 
 // Keys whose only supported value is their diffusers default.
-void require_default(const Json& config, const std::string& key, const Json& expected) {
-  const Json* v = value(config, key);
+void require_default(const ordered_json& config, const std::string& key,
+                     const ordered_json& expected) {
+  const ordered_json* v = value(config, key);
   if (!v || same(*v, expected)) return;
-  if (v->is_array() && expected.kind() == Json::Kind::Bool) {
+  if (v->is_array() && expected.is_boolean()) {
     // Per-block booleans (only_cross_attention): every entry must be the default.
-    for (const Json& item : v->as_array()) {
+    for (const ordered_json& item : *v) {
       if (!same(item, expected)) fail(key, "only " + expected.dump() + " is supported");
     }
     return;
@@ -94,8 +105,9 @@ void require_default(const Json& config, const std::string& key, const Json& exp
   fail(key, v->dump() + " is not supported (only " + expected.dump() + ")");
 }
 
-void require_absent(const Json& config, const std::string& key) {
-  if (const Json* v = value(config, key)) fail(key, v->dump() + " is not supported (only null)");
+void require_absent(const ordered_json& config, const std::string& key) {
+  if (const ordered_json* v = value(config, key))
+    fail(key, v->dump() + " is not supported (only null)");
 }
 
 }  // namespace
@@ -104,11 +116,12 @@ int64_t UNetConfig::time_embed_dim() const {
   return time_embedding_dim > 0 ? time_embedding_dim : block_out_channels.at(0) * 4;
 }
 
-UNetConfig UNetConfig::from_json(const Json& config) {
+UNetConfig UNetConfig::from_json(const ordered_json& config) {
   if (!config.is_object()) fail("(config)", "the config is not a JSON object");
   UNetConfig c;
-  if (const Json* name = value(config, "_class_name")) {
-    const std::string cls = read<std::string>("_class_name", [&] { return name->as_string(); });
+  if (const ordered_json* name = value(config, "_class_name")) {
+    const std::string cls =
+        read<std::string>("_class_name", [&] { return files::json_as<std::string>(*name); });
     if (cls != "UNet2DConditionModel") fail("_class_name", cls + " is not UNet2DConditionModel");
   }
   read_int(config, "in_channels", c.in_channels);
@@ -118,10 +131,12 @@ UNetConfig UNetConfig::from_json(const Json& config) {
   read_double(config, "freq_shift", c.freq_shift);
   read_strings(config, "down_block_types", c.down_block_types);
   read_strings(config, "up_block_types", c.up_block_types);
-  if (const Json* v = value(config, "block_out_channels")) {
+  if (const ordered_json* v = value(config, "block_out_channels")) {
     c.block_out_channels = read<std::vector<int64_t>>("block_out_channels", [&] {
       std::vector<int64_t> items;
-      for (const Json& item : v->as_array()) items.push_back(item.as_int());
+      for (const ordered_json& item : files::json_array(*v)) {
+        items.push_back(files::json_as<int64_t>(item));
+      }
       return items;
     });
   }
@@ -134,12 +149,12 @@ UNetConfig UNetConfig::from_json(const Json& config) {
   read_per_block(config, heads_key, n, c.num_attention_heads);
   read_int(config, "downsample_padding", c.downsample_padding);
   read_double(config, "mid_block_scale_factor", c.mid_block_scale_factor);
-  if (const Json* v = config.find("norm_num_groups"); v && v->is_null()) {
+  if (const ordered_json* v = files::json_find(config, "norm_num_groups"); v && v->is_null()) {
     fail("norm_num_groups", "null (no output norm) is not supported");
   }
   read_int(config, "norm_num_groups", c.norm_num_groups);
   read_double(config, "norm_eps", c.norm_eps);
-  if (const Json* v = value(config, "cross_attention_dim"); v && v->is_array()) {
+  if (const ordered_json* v = value(config, "cross_attention_dim"); v && v->is_array()) {
     fail("cross_attention_dim", "per-block values are not supported (only one int)");
   }
   read_int(config, "cross_attention_dim", c.cross_attention_dim);
@@ -147,26 +162,27 @@ UNetConfig UNetConfig::from_json(const Json& config) {
   read_int(config, "conv_in_kernel", c.conv_in_kernel);
   read_int(config, "conv_out_kernel", c.conv_out_kernel);
 
-  if (const Json* v = value(config, "act_fn")) {
-    const std::string act = read<std::string>("act_fn", [&] { return v->as_string(); });
+  if (const ordered_json* v = value(config, "act_fn")) {
+    const std::string act =
+        read<std::string>("act_fn", [&] { return files::json_as<std::string>(*v); });
     if (act != "silu" && act != "swish") fail("act_fn", "\"" + act + "\" is not supported (silu)");
   }
-  if (const Json* v = config.find("mid_block_type")) {
-    if (!same(*v, Json::string("UNetMidBlock2DCrossAttn"))) {
+  if (const ordered_json* v = files::json_find(config, "mid_block_type")) {
+    if (!same(*v, ordered_json("UNetMidBlock2DCrossAttn"))) {
       fail("mid_block_type", v->dump() + " is not supported (only UNetMidBlock2DCrossAttn)");
     }
   }
-  require_default(config, "use_linear_projection", Json::boolean(false));
-  require_default(config, "only_cross_attention", Json::boolean(false));
-  require_default(config, "mid_block_only_cross_attention", Json::boolean(false));
-  require_default(config, "dual_cross_attention", Json::boolean(false));
-  require_default(config, "upcast_attention", Json::boolean(false));
-  require_default(config, "resnet_skip_time_act", Json::boolean(false));
-  require_default(config, "class_embeddings_concat", Json::boolean(false));
-  require_default(config, "resnet_out_scale_factor", Json::number(1.0));
-  require_default(config, "resnet_time_scale_shift", Json::string("default"));
-  require_default(config, "time_embedding_type", Json::string("positional"));
-  require_default(config, "attention_type", Json::string("default"));
+  require_default(config, "use_linear_projection", ordered_json(false));
+  require_default(config, "only_cross_attention", ordered_json(false));
+  require_default(config, "mid_block_only_cross_attention", ordered_json(false));
+  require_default(config, "dual_cross_attention", ordered_json(false));
+  require_default(config, "upcast_attention", ordered_json(false));
+  require_default(config, "resnet_skip_time_act", ordered_json(false));
+  require_default(config, "class_embeddings_concat", ordered_json(false));
+  require_default(config, "resnet_out_scale_factor", ordered_json(1.0));
+  require_default(config, "resnet_time_scale_shift", ordered_json("default"));
+  require_default(config, "time_embedding_type", ordered_json("positional"));
+  require_default(config, "attention_type", ordered_json("default"));
   for (const char* key :
        {"class_embed_type", "addition_embed_type", "encoder_hid_dim", "encoder_hid_dim_type",
         "time_cond_proj_dim", "num_class_embeds", "projection_class_embeddings_input_dim",

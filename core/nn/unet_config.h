@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "files/json.h"
+#include <nlohmann/json_fwd.hpp>
 
 namespace musetalk::nn {
 
@@ -42,7 +42,7 @@ struct UNetConfig {
   size_t num_blocks() const { return block_out_channels.size(); }
 
   // Throws Error("UNet config", ...) naming the first key with an unsupported or bad value.
-  static UNetConfig from_json(const files::Json& config);
+  static UNetConfig from_json(const nlohmann::ordered_json& config);
   // Consistency of the lists with each other (from_json calls it).
   void validate() const;
 };

@@ -3,42 +3,47 @@
 #include <string>
 
 #include "files/error.h"
+#include "files/json_file.h"
 
 namespace musetalk::nn {
 namespace {
 
 const char* const kSource = "VAE config";
 
-std::vector<int64_t> int_list(const files::Json& json) {
+using nlohmann::ordered_json;
+
+std::vector<int64_t> int_list(const ordered_json& json) {
   std::vector<int64_t> out;
-  for (const files::Json& item : json.as_array()) out.push_back(item.as_int());
+  for (const ordered_json& item : files::json_array(json)) {
+    out.push_back(files::json_as<int64_t>(item));
+  }
   return out;
 }
 
 // Every entry of `types` (json[key]) must be `expected`, one per block.
-void check_block_types(const files::Json& types, const std::string& key,
+void check_block_types(const ordered_json& types, const std::string& key,
                        const std::string& expected, size_t blocks) {
-  if (types.as_array().size() != blocks) {
+  if (files::json_array(types).size() != blocks) {
     throw Error(kSource,
-                key + " has " + std::to_string(types.as_array().size()) +
+                key + " has " + std::to_string(types.size()) +
                     " entries but block_out_channels has " + std::to_string(blocks),
                 "give one block type per entry of block_out_channels");
   }
-  for (const files::Json& type : types.as_array()) {
-    if (type.as_string() != expected) {
-      throw Error(kSource, key + " contains \"" + type.as_string() + "\"; only " + expected +
-                               " is supported");
+  for (const ordered_json& item : types) {
+    const std::string type = files::json_as<std::string>(item);
+    if (type != expected) {
+      throw Error(kSource, key + " contains \"" + type + "\"; only " + expected + " is supported");
     }
   }
 }
 
 }  // namespace
 
-VaeConfig VaeConfig::from_json(const files::Json& json) {
+VaeConfig VaeConfig::from_json(const ordered_json& json) {
   VaeConfig c;
   // Reads json[key] with `read` when present; a value of the wrong type is an Error naming key.
   auto field = [&](const char* key, auto read) {
-    const files::Json* value = json.find(key);
+    const ordered_json* value = files::json_find(json, key);
     if (!value) return;
     try {
       read(*value);
@@ -46,29 +51,35 @@ VaeConfig VaeConfig::from_json(const files::Json& json) {
       throw Error(kSource, std::string(key) + ": " + e.what(), "check the config file");
     }
   };
-  field("in_channels", [&](const files::Json& v) { c.in_channels = v.as_int(); });
-  field("out_channels", [&](const files::Json& v) { c.out_channels = v.as_int(); });
-  field("layers_per_block", [&](const files::Json& v) { c.layers_per_block = v.as_int(); });
-  field("latent_channels", [&](const files::Json& v) { c.latent_channels = v.as_int(); });
-  field("norm_num_groups", [&](const files::Json& v) { c.norm_num_groups = v.as_int(); });
-  field("block_out_channels", [&](const files::Json& v) { c.block_out_channels = int_list(v); });
-  field("scaling_factor", [&](const files::Json& v) { c.scaling_factor = v.as_double(); });
-  field("act_fn", [&](const files::Json& v) {
-    if (v.as_string() != "silu") {
-      throw Error(kSource, "act_fn is \"" + v.as_string() + "\"; only silu is supported");
+  field("in_channels", [&](const ordered_json& v) { c.in_channels = files::json_as<int64_t>(v); });
+  field("out_channels",
+        [&](const ordered_json& v) { c.out_channels = files::json_as<int64_t>(v); });
+  field("layers_per_block",
+        [&](const ordered_json& v) { c.layers_per_block = files::json_as<int64_t>(v); });
+  field("latent_channels",
+        [&](const ordered_json& v) { c.latent_channels = files::json_as<int64_t>(v); });
+  field("norm_num_groups",
+        [&](const ordered_json& v) { c.norm_num_groups = files::json_as<int64_t>(v); });
+  field("block_out_channels", [&](const ordered_json& v) { c.block_out_channels = int_list(v); });
+  field("scaling_factor",
+        [&](const ordered_json& v) { c.scaling_factor = files::json_as<double>(v); });
+  field("act_fn", [&](const ordered_json& v) {
+    const std::string act = files::json_as<std::string>(v);
+    if (act != "silu") {
+      throw Error(kSource, "act_fn is \"" + act + "\"; only silu is supported");
     }
   });
   if (c.block_out_channels.empty()) throw Error(kSource, "block_out_channels is empty");
-  field("down_block_types", [&](const files::Json& v) {
+  field("down_block_types", [&](const ordered_json& v) {
     check_block_types(v, "down_block_types", "DownEncoderBlock2D", c.block_out_channels.size());
   });
-  field("up_block_types", [&](const files::Json& v) {
+  field("up_block_types", [&](const ordered_json& v) {
     check_block_types(v, "up_block_types", "UpDecoderBlock2D", c.block_out_channels.size());
   });
   for (const char* key : {"mid_block_add_attention", "use_quant_conv", "use_post_quant_conv"}) {
     // Implemented only in their default (true) setting.
-    field(key, [&](const files::Json& v) {
-      if (!v.as_bool())
+    field(key, [&](const ordered_json& v) {
+      if (!files::json_as<bool>(v))
         throw Error(kSource, std::string(key) + " is false; only true is supported");
     });
   }

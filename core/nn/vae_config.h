@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "files/json.h"
+#include <nlohmann/json_fwd.hpp>
 
 namespace musetalk::nn {
 
@@ -24,7 +24,7 @@ struct VaeConfig {
   // the wrong type, a block type other than DownEncoderBlock2D / UpDecoderBlock2D, a block-type
   // list whose length differs from block_out_channels, an activation other than silu, or
   // mid_block_add_attention / use_quant_conv / use_post_quant_conv set to false.
-  static VaeConfig from_json(const files::Json& json);
+  static VaeConfig from_json(const nlohmann::ordered_json& json);
 };
 
 }  // namespace musetalk::nn

@@ -1,21 +1,26 @@
 #include "nn/whisper_config.h"
 
 #include "files/error.h"
+#include "files/json_file.h"
 
 namespace musetalk::nn {
 
-WhisperConfig WhisperConfig::from_json(const files::Json& config, const std::string& source) {
+WhisperConfig WhisperConfig::from_json(const nlohmann::ordered_json& config,
+                                       const std::string& source) {
   WhisperConfig c;
   try {
-    c.d_model = config.at("d_model").as_int();
-    c.encoder_layers = config.at("encoder_layers").as_int();
-    c.encoder_attention_heads = config.at("encoder_attention_heads").as_int();
-    if (const files::Json* ffn = config.find("encoder_ffn_dim")) c.encoder_ffn_dim = ffn->as_int();
-    c.num_mel_bins = config.at("num_mel_bins").as_int();
-    c.max_source_positions = config.at("max_source_positions").as_int();
-    if (const files::Json* act = config.find("activation_function")) {
-      if (act->as_string() != "gelu") {
-        throw Error(source, "unsupported Whisper activation_function \"" + act->as_string() + "\"",
+    c.d_model = files::json_get<int64_t>(config, "d_model");
+    c.encoder_layers = files::json_get<int64_t>(config, "encoder_layers");
+    c.encoder_attention_heads = files::json_get<int64_t>(config, "encoder_attention_heads");
+    if (files::json_find(config, "encoder_ffn_dim")) {
+      c.encoder_ffn_dim = files::json_get<int64_t>(config, "encoder_ffn_dim");
+    }
+    c.num_mel_bins = files::json_get<int64_t>(config, "num_mel_bins");
+    c.max_source_positions = files::json_get<int64_t>(config, "max_source_positions");
+    if (files::json_find(config, "activation_function")) {
+      const std::string act = files::json_get<std::string>(config, "activation_function");
+      if (act != "gelu") {
+        throw Error(source, "unsupported Whisper activation_function \"" + act + "\"",
                     "only \"gelu\" (whisper-tiny's) is implemented");
       }
     }

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string>
 
-#include "files/json.h"
+#include <nlohmann/json_fwd.hpp>
 
 namespace musetalk::nn {
 
@@ -18,7 +18,7 @@ struct WhisperConfig {
 
   // Reads the keys above; throws Error(source, ...) for a missing required key, an activation
   // other than "gelu" or heads that do not divide d_model.
-  static WhisperConfig from_json(const files::Json& config, const std::string& source);
+  static WhisperConfig from_json(const nlohmann::ordered_json& config, const std::string& source);
 };
 
 }  // namespace musetalk::nn
