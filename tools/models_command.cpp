@@ -9,7 +9,8 @@
 #include "commands.h"
 #include "files/checkpoint.h"
 #include "files/error.h"
-#include "files/json_file.h"
+#include "files/file_source.h"
+#include "files/json.h"
 #include "files/model_layout.h"
 #include "model/model_set.h"
 
@@ -46,7 +47,7 @@ std::string open_problem(const std::string& path, const files::ModelFile& f, boo
   try {
     if (f.is_json) {
       container = "json";
-      files::read_json_file(path);
+      files::Json::parse(files::read_text_file(path));
       return "";
     }
     files::ReadOptions options;
@@ -62,6 +63,7 @@ std::string open_problem(const std::string& path, const files::ModelFile& f, boo
     return e.what();
   }
 }
+
 struct NetworkFiles {
   const char* name;
   Network network;
@@ -110,17 +112,16 @@ int check_loads(const CheckOptions& opt, const std::set<std::string>& unusable) 
   return failed;
 }
 
-
 int check(const CheckOptions& opt) {
   std::cout << "Models folder: " << opt.models_dir << "\n";
-  std::set<std::string> unusable;  // paths that are missing or do not open
   std::vector<std::string> missing;
+  std::set<std::string> unusable;  // paths that are missing or do not open
   int damaged = 0;
   for (const files::ModelFile& f : files::model_files_for(opt.job)) {
     const std::string path = (fs::path(opt.models_dir) / f.path).string();
     std::error_code ec;
-      unusable.insert(path);
     if (!fs::is_regular_file(path, ec)) {
+      unusable.insert(path);
       std::printf("  missing  %-36s %s%s\n", f.path.c_str(), f.purpose.c_str(),
                   f.required ? "" : " (optional)");
       if (f.required) missing.push_back(f.path);
@@ -136,8 +137,8 @@ int check(const CheckOptions& opt) {
       unusable.insert(path);
       ++damaged;
     }
-  const int not_loading = opt.verify ? check_loads(opt, unusable) : 0;
   }
+  const int not_loading = opt.verify ? check_loads(opt, unusable) : 0;
   if (!missing.empty()) {
     std::cout << "\n" << missing.size() << " required file(s) missing:\n";
     for (const std::string& m : missing) std::cout << "  " << m << "\n";

@@ -4,7 +4,7 @@
 
 #include "files/error.h"
 #include "files/file_source.h"
-#include "files/json_file.h"
+#include "files/json.h"
 #include "model/strict_load.h"
 #include "model/synthetic_weights.h"
 
@@ -21,29 +21,34 @@ std::string first_present(const fs::path& dir, std::initializer_list<const char*
   return (dir / *names.begin()).string();
 }
 
-nlohmann::ordered_json read_config(const std::string& path) {
-  return files::read_json_file(path, "download it again (see models/README.md)");
+files::Json read_config(const std::string& path) {
+  try {
+    return files::Json::parse(files::read_text_file(path));
+  } catch (const files::FormatError& e) {
+    throw Error(path, std::string("not a valid config file: ") + e.what(),
+                "download it again (see models/README.md)");
+  }
 }
 
 // Config parsing errors (wrong types, unsupported values) name the config file.
 template <typename Parse>
 auto parse_config(const std::string& path, Parse parse) {
-  const nlohmann::ordered_json json = read_config(path);
+  files::Json json = read_config(path);
   try {
     return parse(json);
   } catch (const files::FormatError& e) {
     throw Error(path, std::string("unexpected config: ") + e.what());
   } catch (const Error& e) {
+    if (e.input() == path) throw;
+    throw Error(path, e.input() + ": " + e.problem(), e.fix());
+  }
+}
+
 void require_file(const std::string& f) {
   if (!fs::is_regular_file(f)) {
     throw Error(
         f, "model file not found",
         "download it as models/README.md says; `musetalk models check` lists what is missing");
-  }
-}
-
-    if (e.input() == path) throw;
-    throw Error(path, e.input() + ": " + e.problem(), e.fix());
   }
 }
 
@@ -106,7 +111,7 @@ ModelSet load_model_set(const ModelPaths& paths, torch::Device device, torch::Sc
   set.dtype = dtype;
   set.unet_config = parse_config(paths.unet_config, nn::UNetConfig::from_json);
   set.vae_config = parse_config(paths.vae_config, nn::VaeConfig::from_json);
-  set.whisper_config = parse_config(paths.whisper_config, [&](const nlohmann::ordered_json& j) {
+  set.whisper_config = parse_config(paths.whisper_config, [&](const files::Json& j) {
     return nn::WhisperConfig::from_json(j, paths.whisper_config);
   });
 
@@ -116,6 +121,11 @@ ModelSet load_model_set(const ModelPaths& paths, torch::Device device, torch::Sc
   load_weights(set.vae, paths.vae_weights, nn::vae_name_mapper());
   set.whisper = nn::WhisperEncoder(set.whisper_config);
   load_weights(set.whisper, paths.whisper_weights, nn::whisper_name_mapper());
+
+  make_ready(set);
+  return set;
+}
+
 void check_network_loads(const ModelPaths& paths, Network network) {
   // The steps of load_model_set for one network, with the same helpers and so the same errors;
   // the network goes out of scope before the next one is built.
@@ -145,11 +155,6 @@ void check_network_loads(const ModelPaths& paths, Network network) {
       return;
     }
   }
-}
-
-
-  make_ready(set);
-  return set;
 }
 
 ModelSet synthetic_model_set(torch::Device device, torch::ScalarType dtype) {

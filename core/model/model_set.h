@@ -40,7 +40,6 @@ struct ModelSet {
 // mismatched.
 ModelSet load_model_set(const ModelPaths& paths, torch::Device device, torch::ScalarType dtype);
 
-// The released configurations (the config structs' defaults: musetalk.json v1.5, sd-vae-ft-mse,
 enum class Network { UNet, Vae, Whisper };
 
 // Whether one network of the set loads as load_model_set loads it: its files present, its config
@@ -49,6 +48,7 @@ enum class Network { UNet, Vae, Whisper };
 // Throws the Error load_model_set throws for that network.
 void check_network_loads(const ModelPaths& paths, Network network);
 
+// The released configurations (the config structs' defaults: musetalk.json v1.5, sd-vae-ft-mse,
 // whisper-tiny) with synthetic weights (synthetic_weights.h): real sizes and speed without the
 // files, for benchmarks.
 ModelSet synthetic_model_set(torch::Device device, torch::ScalarType dtype);

@@ -40,15 +40,15 @@ Precision parse_precision(const std::string& text) {
   if (text == "fp16") return Precision::FP16;
   if (text == "bf16") return Precision::BF16;
   throw Error("--precision " + text, "unknown precision", "use auto, fp32, fp16 or bf16");
+}
+
+torch::ScalarType resolve_dtype(Precision p, const torch::Device& device) {
   if (p == Precision::FP16 && !device.is_cuda()) {
     throw Error("precision fp16",
                 "half precision runs on CUDA devices only: LibTorch's CPU kernels cannot run the "
                 "networks in fp16",
                 "use fp32 or bf16 on the CPU, or fp16 on a CUDA device");
   }
-}
-
-torch::ScalarType resolve_dtype(Precision p, const torch::Device& device) {
   switch (p) {
     case Precision::FP32:
       return torch::kFloat32;
