@@ -9,8 +9,7 @@
 #include "commands.h"
 #include "files/checkpoint.h"
 #include "files/error.h"
-#include "files/file_source.h"
-#include "files/json.h"
+#include "files/json_file.h"
 #include "files/model_layout.h"
 #include "model/model_set.h"
 
@@ -47,7 +46,7 @@ std::string open_problem(const std::string& path, const files::ModelFile& f, boo
   try {
     if (f.is_json) {
       container = "json";
-      files::Json::parse(files::read_text_file(path));
+      files::read_json_file(path);
       return "";
     }
     files::ReadOptions options;

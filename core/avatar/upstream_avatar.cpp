@@ -9,6 +9,7 @@
 #include "files/checkpoint.h"
 #include "files/error.h"
 #include "files/file_source.h"
+#include "files/json_file.h"
 #include "files/pickle.h"
 
 namespace musetalk::avatar {
@@ -106,11 +107,15 @@ void read_info(const std::string& path, Avatar& a) {
   a.model_version = "v1";  // avator_info.json has no "version" before v1.5
   if (!fs::is_regular_file(path, ec)) return;
   try {
-    files::Json info = files::Json::parse(files::read_text_file(path));
-    if (const files::Json* v = info.find("version")) a.model_version = v->as_string();
-    if (const files::Json* v = info.find("video_path")) a.source = v->as_string();
-    if (const files::Json* v = info.find("bbox_shift")) {
-      a.parameters.set("bbox_shift", files::Json::integer(v->as_int()));
+    const nlohmann::ordered_json info = files::parse_json(files::read_text_file(path));
+    if (files::json_find(info, "version")) {
+      a.model_version = files::json_get<std::string>(info, "version");
+    }
+    if (files::json_find(info, "video_path")) {
+      a.source = files::json_get<std::string>(info, "video_path");
+    }
+    if (files::json_find(info, "bbox_shift")) {
+      a.parameters["bbox_shift"] = files::json_get<int64_t>(info, "bbox_shift");
     }
   } catch (const files::FormatError& e) {
     throw Error(path, std::string("not a readable avatar info file: ") + e.what(), kRecreate);

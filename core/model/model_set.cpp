@@ -4,7 +4,7 @@
 
 #include "files/error.h"
 #include "files/file_source.h"
-#include "files/json.h"
+#include "files/json_file.h"
 #include "model/strict_load.h"
 #include "model/synthetic_weights.h"
 
@@ -21,19 +21,14 @@ std::string first_present(const fs::path& dir, std::initializer_list<const char*
   return (dir / *names.begin()).string();
 }
 
-files::Json read_config(const std::string& path) {
-  try {
-    return files::Json::parse(files::read_text_file(path));
-  } catch (const files::FormatError& e) {
-    throw Error(path, std::string("not a valid config file: ") + e.what(),
-                "download it again (see models/README.md)");
-  }
+nlohmann::ordered_json read_config(const std::string& path) {
+  return files::read_json_file(path, "download it again (see models/README.md)");
 }
 
 // Config parsing errors (wrong types, unsupported values) name the config file.
 template <typename Parse>
 auto parse_config(const std::string& path, Parse parse) {
-  files::Json json = read_config(path);
+  const nlohmann::ordered_json json = read_config(path);
   try {
     return parse(json);
   } catch (const files::FormatError& e) {
@@ -111,7 +106,7 @@ ModelSet load_model_set(const ModelPaths& paths, torch::Device device, torch::Sc
   set.dtype = dtype;
   set.unet_config = parse_config(paths.unet_config, nn::UNetConfig::from_json);
   set.vae_config = parse_config(paths.vae_config, nn::VaeConfig::from_json);
-  set.whisper_config = parse_config(paths.whisper_config, [&](const files::Json& j) {
+  set.whisper_config = parse_config(paths.whisper_config, [&](const nlohmann::ordered_json& j) {
     return nn::WhisperConfig::from_json(j, paths.whisper_config);
   });
 
