@@ -1,6 +1,6 @@
 // Avatar faults reported against the right cause: an empty face box inside the frame is empty,
 // not "outside the frame"; upstream's (0, 0, 0, 0) no-face placeholders are named when they
-// explain a latent count.
+// explain a latent count; and the avatar says which file records its model version.
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "avatar/avatar.h"
+#include "avatar/native_avatar.h"
 #include "files/error.h"
 #include "test_support.h"
 
@@ -126,6 +127,24 @@ TEST(AvatarFaults, PlaceholderFramesThatExplainTheLatentCountAreNamed) {
       << e.what();
   EXPECT_TRUE(has(e, "that is why there are 16 latents, not 18")) << e.what();
   EXPECT_TRUE(has(e, "no face")) << e.fix();
+}
+
+TEST(AvatarFaults, TheFileRecordingTheModelVersionIsKnown) {
+  test::TempDir tmp;
+  const avatar::Avatar up = avatar::load_avatar(kUpstream);
+  EXPECT_EQ(up.model_version, "v15");
+  EXPECT_TRUE(ends_with(up.model_version_source, "avator_info.json")) << up.model_version_source;
+
+  const fs::path dir = copy_upstream(tmp);
+  std::ofstream(dir / "avator_info.json", std::ios::trunc) << R"({"bbox_shift": 0})";
+  const avatar::Avatar old = avatar::load_avatar(dir.string());
+  EXPECT_EQ(old.model_version, "v1") << "before v1.5 avator_info.json had no version";
+  EXPECT_EQ(old.model_version_source, "") << "assumed, not recorded";
+
+  const fs::path native = tmp.path() / "native";
+  avatar::write_native_avatar(up, native.string());
+  const avatar::Avatar n = avatar::load_avatar(native.string());
+  EXPECT_TRUE(ends_with(n.model_version_source, "avatar.json")) << n.model_version_source;
 }
 
 }  // namespace

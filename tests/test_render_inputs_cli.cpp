@@ -219,5 +219,35 @@ TEST_F(RenderInputs, VideoFileAsAudioGivesItsAudio) {
   EXPECT_NEAR(v.audio_seconds, 2.0, 0.1);
 }
 
+TEST_F(RenderInputs, TheAvatarsRecordedVersionIsTheDefault) {
+  const fs::path avatar = copy_avatar();
+  const std::string rest = " --audio " + kStreamedWav + " --out " + out_.file("talk.mp4");
+  const std::string v1_unet = (fs::path("no-models") / "musetalk" / "musetalk.json").string();
+  const std::string v15_unet = (fs::path("no-models") / "musetalkV15" / "musetalk.json").string();
+
+  set_info_version(avatar, "v1");  // made for v1: render loads the v1 UNet without being told
+  test::RunResult r = render_without_models("--avatar " + avatar.string() + rest);
+  EXPECT_NE(r.output.find(v1_unet), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("warning"), std::string::npos) << r.output;
+
+  set_info_version(avatar, "");  // records none: v15
+  r = render_without_models("--avatar " + avatar.string() + rest);
+  EXPECT_NE(r.output.find(v15_unet), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("warning"), std::string::npos) << r.output;
+}
+
+TEST_F(RenderInputs, VersionContradictingTheAvatarIsOneWarningLine) {
+  // yongen_v15 records "version": "v15".
+  const std::string rest = " --audio " + kStreamedWav + " --out " + out_.file("talk.mp4");
+  test::RunResult r = render_without_models("--version v1 --avatar " + kAvatar + rest);
+  EXPECT_EQ(count_of(r.output, "warning: --version v1 contradicts"), 1u) << r.output;
+  EXPECT_NE(r.output.find("avator_info.json"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find((fs::path("musetalk") / "musetalk.json").string()), std::string::npos)
+      << "--version wins\n"
+      << r.output;
+  r = render_without_models("--version v15 --avatar " + kAvatar + rest);
+  EXPECT_EQ(r.output.find("warning"), std::string::npos) << r.output;
+}
+
 }  // namespace
 }  // namespace musetalk

@@ -27,8 +27,8 @@ constexpr int kExitInterrupted = 130;
 struct RenderOptions {
   std::string avatar, audio, out;
   std::string models = "models";
-  std::string version = "v15";
-  int fps = 0;  // 0: the avatar's
+  std::string version;  // "": the avatar's, else v15
+  int fps = 0;          // 0: the avatar's
   int batch = 8;
   std::string device = "auto";
   std::string precision = "auto";
@@ -54,7 +54,6 @@ int render_command(const RenderOptions& o) {
   const RenderDevice run_on = render_device(o.device, o.precision);
   const torch::Device device = run_on.device;
   const torch::ScalarType dtype = run_on.dtype;
-  const UNetVersion version = parse_unet_version(o.version);
   check_render_numbers(o.crf, o.batch, o.threads, o.fps);
   check_output_file(o.out, o.audio);
   check_frames_dir(o.frames_dir);
@@ -63,6 +62,9 @@ int render_command(const RenderOptions& o) {
   if (!blas_warning.empty()) say(o.quiet, "%s\n", blas_warning);
 
   avatar::Avatar avatar = avatar::load_avatar(o.avatar);
+  std::string version_warning;
+  const UNetVersion version = render_version(o.version, avatar, version_warning);
+  if (!version_warning.empty()) std::fprintf(stderr, "%s\n", version_warning.c_str());
   const int fps = render_fps(o.fps, avatar);
   media::DecodedAudio audio = media::decode_audio_16k_mono(o.audio);
   check_audio_length(audio, fps);
@@ -122,7 +124,8 @@ void add_render_command(CLI::App& app, CommandRunner& run) {
   cmd->add_option("--audio", o->audio, "Audio or video file with the speech")->required();
   cmd->add_option("--out", o->out, "Output MP4 (H.264 + AAC)")->required();
   cmd->add_option("--models", o->models, "Models folder (models/README.md)")->capture_default_str();
-  cmd->add_option("--version", o->version, "UNet version: v15 or v1")->capture_default_str();
+  cmd->add_option("--version", o->version,
+                  "UNet version: v15 or v1 (default: the avatar's when it records one, else v15)");
   cmd->add_option("--fps", o->fps, "Frames per second (default: the avatar's)");
   cmd->add_option("--batch", o->batch, "Frames per UNet/VAE call")->capture_default_str();
   cmd->add_option("--device", o->device, "auto, cpu, cuda or cuda:N")->capture_default_str();

@@ -147,6 +147,37 @@ void check_audio_length(const media::DecodedAudio& audio, int fps) {
               "give audio at least " + seconds_text(frame) + " long");
 }
 
+UNetVersion render_version(const std::string& option, const avatar::Avatar& avatar,
+                           std::string& warning) {
+  warning.clear();
+  UNetVersion chosen = UNetVersion::V15;
+  if (!option.empty()) {
+    try {
+      chosen = parse_unet_version(option);
+    } catch (const Error& e) {
+      throw Error("--version " + option, e.problem(), e.fix());
+    }
+  }
+  if (avatar.model_version_source.empty()) return chosen;  // the avatar records none
+  UNetVersion recorded;
+  try {
+    recorded = parse_unet_version(avatar.model_version);
+  } catch (const Error&) {
+    if (!option.empty()) return chosen;
+    throw Error(
+        avatar.model_version_source,
+        "records model version \"" + avatar.model_version + "\", which this program does not know",
+        "pass --version v15 or --version v1");
+  }
+  if (option.empty()) return recorded;
+  if (chosen != recorded) {
+    warning = "warning: --version " + option + " contradicts the avatar's model version " +
+              avatar.model_version + " (" + avatar.model_version_source +
+              "): its latents and masks were made for the other UNet";
+  }
+  return chosen;
+}
+
 RenderDevice render_device(const std::string& device, const std::string& precision) {
   try {
     RenderDevice d{parse_device(device), torch::kFloat32};

@@ -31,6 +31,12 @@ int render_fps(int option_fps, const avatar::Avatar& avatar);
 // and the frame length (1/fps s).
 void check_audio_length(const media::DecodedAudio& audio, int fps);
 
+// The UNet version to render with: --version when given (option non-empty), else the one the
+// avatar records (Avatar::model_version_source), else v15. warning: "" or one line saying that
+// --version contradicts the version the avatar records.
+UNetVersion render_version(const std::string& option, const avatar::Avatar& avatar,
+                           std::string& warning);
+
 struct RenderDevice {
   torch::Device device;
   torch::ScalarType dtype;

@@ -41,6 +41,9 @@ struct Avatar {
   std::string layout;         // "native" or "upstream"
   int format_version = 0;     // native: avatar.json's format_version; upstream: 0
   std::string model_version;  // "v15" or "v1"
+  // The file that records model_version (avatar.json, avator_info.json); "" when it is assumed
+  // (an upstream avatar from before v1.5, whose avator_info.json has no "version").
+  std::string model_version_source;
   int fps = 25;
   std::string source;  // the video it was made from, as recorded (may be relative)
   int frame_width = 0, frame_height = 0;

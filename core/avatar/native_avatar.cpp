@@ -153,6 +153,7 @@ Avatar read_native_avatar(const std::string& dir) {
   const std::string json = in(dir, "avatar.json");
   a.sources = {json, json, "", in(dir, "frames"), in(dir, "masks")};
   const size_t n = read_avatar_json(json, a);
+  a.model_version_source = json;
   a.frame_files = numbered_pngs(a.sources.frames_dir, n, "frame", json);
   a.mask_files = numbered_pngs(a.sources.masks_dir, n, "mask", json);
   // latents.safetensors is optional: without it render makes the latents with the VAE.

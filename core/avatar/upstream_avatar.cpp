@@ -104,7 +104,6 @@ files::TensorData read_latents(const std::string& path, const std::vector<Box>& 
 
 void read_info(const std::string& path, Avatar& a) {
   std::error_code ec;
-  a.model_version = "v1";  // avator_info.json has no "version" before v1.5
   if (!fs::is_regular_file(path, ec)) return;
   try {
     const nlohmann::ordered_json info = files::parse_json(files::read_text_file(path));
@@ -141,7 +140,13 @@ Avatar read_upstream_avatar(const std::string& dir) {
   for (const std::string& file : {a.sources.face_boxes, a.sources.mask_boxes, a.sources.latents}) {
     require_file(file, kLayout);
   }
-  read_info(in(dir, "avator_info.json"), a);
+  const std::string info = in(dir, "avator_info.json");
+  read_info(info, a);
+  if (a.model_version.empty()) {
+    a.model_version = "v1";  // avator_info.json has no "version" before v1.5: assumed, not recorded
+  } else {
+    a.model_version_source = info;
+  }
   a.face_boxes = read_boxes(a.sources.face_boxes);
   a.mask_boxes = read_boxes(a.sources.mask_boxes);
   const size_t n = a.face_boxes.size();
