@@ -219,6 +219,36 @@ TEST_F(RenderInputs, VideoFileAsAudioGivesItsAudio) {
   EXPECT_NEAR(v.audio_seconds, 2.0, 0.1);
 }
 
+TEST_F(RenderInputs, OddFrameSizeIsPaddedByOnePixelAndSaidOnce) {
+  const fs::path avatar = copy_avatar();
+  // Frames one pixel narrower and shorter (351x607): the face and mask boxes still fit.
+  for (const auto& e : fs::directory_iterator(avatar / "full_imgs")) {
+    const media::Image img = media::read_png(e.path().string(), 3);
+    media::write_png_bgr(e.path().string(), img.pixels.data(), img.width - 1, img.height - 1,
+                         img.width * 3);
+  }
+  const std::string out = out_.file("talk.mp4");
+  const std::string frames = out_.file("frames");
+  const test::RunResult r = render("--fps 5 --avatar " + avatar.string() + " --audio " +
+                                   kStreamedWav + " --out " + out + " --frames-dir " + frames);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(count_of(r.output, "351x607"), 1u) << r.output;
+  EXPECT_NE(r.output.find("352x608"), std::string::npos) << r.output;
+  const Video v = probe(out);
+  EXPECT_EQ(v.width, 352);
+  EXPECT_EQ(v.height, 608);
+  EXPECT_EQ(v.video_packets, 10);
+  const media::Image png = media::read_png(frames + "/00000000.png", 3);
+  EXPECT_EQ(png.width, 351) << "the PNG frames keep the avatar's size";
+  EXPECT_EQ(png.height, 607);
+}
+
+void set_info_version(const fs::path& avatar, const std::string& version) {
+  std::ofstream(avatar / "avator_info.json", std::ios::trunc)
+      << R"({"avatar_id": "yongen", "video_path": "data/video/yongen.mp4", "bbox_shift": 0)"
+      << (version.empty() ? "" : R"(, "version": ")" + version + "\"") << "}";
+}
+
 TEST_F(RenderInputs, TheAvatarsRecordedVersionIsTheDefault) {
   const fs::path avatar = copy_avatar();
   const std::string rest = " --audio " + kStreamedWav + " --out " + out_.file("talk.mp4");

@@ -68,6 +68,14 @@ int render_command(const RenderOptions& o) {
   const int fps = render_fps(o.fps, avatar);
   media::DecodedAudio audio = media::decode_audio_16k_mono(o.audio);
   check_audio_length(audio, fps);
+  if (avatar.frame_width % 2 || avatar.frame_height % 2) {
+    std::fprintf(stderr,
+                 "note: the avatar's frames are %dx%d; H.264 needs even sides, so the video is "
+                 "%dx%d, its last column or row repeated\n",
+                 avatar.frame_width, avatar.frame_height,
+                 avatar.frame_width + avatar.frame_width % 2,
+                 avatar.frame_height + avatar.frame_height % 2);
+  }
   say(o.quiet, "loading models from %s\n", o.models);
   ModelSet models = load_model_set(ModelPaths::in(o.models, version), device, dtype);
 
