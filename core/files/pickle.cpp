@@ -1,5 +1,6 @@
 #include "files/pickle.h"
 
+#include <charconv>
 #include <cstdlib>
 #include <cstring>
 #include <unordered_map>
@@ -218,6 +219,18 @@ class Machine {
     return s;
   }
 
+  // Python's float text ("-1.5", "1e-05", "inf", "nan") with '.' as the decimal point whatever
+  // the process locale (std::from_chars, unlike strtod, ignores LC_NUMERIC).
+  double float_text(const std::string& s) {
+    const char* first = s.data() + (s[0] == '+' ? 1 : 0);
+    const char* last = s.data() + s.size();
+    double d = 0;
+    const std::from_chars_result r = std::from_chars(first, last, d);
+    if (r.ec == std::errc::result_out_of_range) fail("FLOAT " + s + " is out of range");
+    if (r.ec != std::errc() || r.ptr != last) fail("bad FLOAT text");
+    return d;
+  }
+
   void step(uint8_t op) {
     switch (op) {
       case PROTO: {
@@ -304,13 +317,9 @@ class Machine {
         push(v);
         break;
       }
-      case FLOAT: {
-        std::string s = text_decimal_line();
-        char* end = nullptr;
-        double d = std::strtod(s.c_str(), &end);
-        if (*end != '\0') fail("bad FLOAT text");
+      case FLOAT: {  // protocol 0: repr() of the float, "0.18215\n"
         Value* v = make(ValueKind::Float);
-        v->real = d;
+        v->real = float_text(text_decimal_line());
         push(v);
         break;
       }
