@@ -5,6 +5,8 @@
 
 #include <torch/torch.h>
 
+#include "nn/group_norm.h"
+
 namespace musetalk::nn {
 
 class ResnetBlock2DImpl : public torch::nn::Module {
@@ -18,7 +20,7 @@ class ResnetBlock2DImpl : public torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& x);
 
  private:
-  torch::nn::GroupNorm norm1{nullptr}, norm2{nullptr};
+  GroupNorm norm1{nullptr}, norm2{nullptr};
   torch::nn::Conv2d conv1{nullptr}, conv2{nullptr}, conv_shortcut{nullptr};
   torch::nn::Linear time_emb_proj{nullptr};
   torch::Tensor time_bias_;  // [1, out, 1, 1]
@@ -51,6 +53,5 @@ TORCH_MODULE(Upsample2D);
 
 torch::nn::Conv2d conv2d(int64_t in, int64_t out, int64_t kernel, int64_t stride = 1,
                          int64_t padding = 0, bool bias = true);
-torch::nn::GroupNorm group_norm(int64_t groups, int64_t channels, double eps);
 
 }  // namespace musetalk::nn

@@ -5,6 +5,8 @@
 
 #include <torch/torch.h>
 
+#include "nn/group_norm.h"
+
 namespace musetalk::nn {
 
 // diffusers/models/attention_processor.py Attention (AttnProcessor2_0): to_q/to_k/to_v without
@@ -35,7 +37,8 @@ class FeedForwardImpl : public torch::nn::Module {
 TORCH_MODULE(FeedForward);
 
 // diffusers/models/attention.py BasicTransformerBlock (norm_type "layer_norm", LayerNorm eps
-// 1e-5, no only_cross_attention): x + attn1(norm1(x)), + attn2(norm2(x), context), + ff(norm3(x)).
+// 1e-5, no only_cross_attention): x + attn1(norm1(x)), + attn2(norm2(x), context), +
+// ff(norm3(x)).
 class BasicTransformerBlockImpl : public torch::nn::Module {
  public:
   BasicTransformerBlockImpl(int64_t dim, int64_t heads, int64_t head_dim, int64_t cross_dim);
@@ -61,7 +64,7 @@ class Transformer2DModelImpl : public torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& context);
 
  private:
-  torch::nn::GroupNorm norm{nullptr};
+  GroupNorm norm{nullptr};
   torch::nn::Conv2d proj_in{nullptr}, proj_out{nullptr};
   std::vector<BasicTransformerBlock> blocks_;
 };

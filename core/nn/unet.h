@@ -13,6 +13,7 @@
 
 #include <vector>
 
+#include "nn/group_norm.h"
 #include "nn/unet_blocks.h"
 #include "nn/unet_config.h"
 
@@ -44,7 +45,7 @@ class UNet2DConditionModelImpl : public torch::nn::Module {
   std::vector<DownBlock2D> down_blocks_;
   UNetMidBlock2DCrossAttn mid_block{nullptr};
   std::vector<UpBlock2D> up_blocks_;
-  torch::nn::GroupNorm conv_norm_out{nullptr};
+  GroupNorm conv_norm_out{nullptr};
 };
 TORCH_MODULE(UNet2DConditionModel);
 

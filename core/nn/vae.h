@@ -8,9 +8,10 @@
 
 #include <utility>
 
-#include "torch_io/strict_load.h"
+#include "nn/group_norm.h"
 #include "nn/vae_blocks.h"
 #include "nn/vae_config.h"
+#include "torch_io/strict_load.h"
 
 namespace musetalk::nn {
 
@@ -24,7 +25,7 @@ class VaeEncoderImpl : public torch::nn::Module {
   torch::nn::Conv2d conv_in{nullptr}, conv_out{nullptr};
   torch::nn::ModuleList down_blocks;
   VaeMidBlock mid_block{nullptr};
-  torch::nn::GroupNorm conv_norm_out{nullptr};
+  GroupNorm conv_norm_out{nullptr};
 };
 TORCH_MODULE(VaeEncoder);
 
@@ -38,7 +39,7 @@ class VaeDecoderImpl : public torch::nn::Module {
   torch::nn::Conv2d conv_in{nullptr}, conv_out{nullptr};
   VaeMidBlock mid_block{nullptr};
   torch::nn::ModuleList up_blocks;
-  torch::nn::GroupNorm conv_norm_out{nullptr};
+  GroupNorm conv_norm_out{nullptr};
 };
 TORCH_MODULE(VaeDecoder);
 

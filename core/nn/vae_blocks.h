@@ -3,6 +3,8 @@
 
 #include <torch/torch.h>
 
+#include "nn/group_norm.h"
+
 namespace musetalk::nn {
 
 // diffusers/models/attention_processor.py Attention as UNetMidBlock2D builds it for the VAE: one
@@ -14,7 +16,7 @@ class VaeAttentionImpl : public torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& x);
 
  private:
-  torch::nn::GroupNorm group_norm{nullptr};
+  GroupNorm group_norm{nullptr};
   torch::nn::Linear to_q{nullptr}, to_k{nullptr}, to_v{nullptr};
   torch::nn::ModuleList to_out;
 };
