@@ -76,6 +76,8 @@ class CachingCpuAllocator final : public c10::Allocator {
         }
         live_.emplace(data, block_size);
         stats_.allocated_bytes += static_cast<int64_t>(block_size);
+        stats_.peak_bytes =
+            std::max(stats_.peak_bytes, stats_.allocated_bytes + stats_.cached_bytes);
       }
     } else if (n > 0) {
       data = aligned(n);

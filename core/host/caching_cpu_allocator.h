@@ -19,6 +19,7 @@ struct CpuAllocatorStats {
   int64_t reused = 0;           // of those, served from the cache
   int64_t cached_bytes = 0;     // held free in the cache now
   int64_t allocated_bytes = 0;  // held by live tensors now (cacheable sizes only)
+  int64_t peak_bytes = 0;       // most ever held, live and cached together
 };
 
 // Installs the caching allocator as LibTorch's CPU allocator (idempotent). cache_limit_bytes
