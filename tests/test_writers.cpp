@@ -9,8 +9,8 @@
 #include "files/checkpoint.h"
 #include "files/error.h"
 #include "files/safetensors_writer.h"
-#include "files/torch_zip_writer.h"
 #include "test_support.h"
+#include "torch_zip_writer.h"
 
 namespace musetalk {
 namespace {
@@ -38,7 +38,7 @@ TEST(TorchZipWriter, RoundTripsThroughTheTorchZipReader) {
   files::Checkpoint mixed = files::read_checkpoint(test::fixtures_dir() + "/ckpt_mixed.pth");
   test::TempDir tmp;
   const std::string path = tmp.file("unet.pth");
-  files::write_torch_zip(path, mixed.tensors);
+  test::write_torch_zip(path, mixed.tensors);
   files::Checkpoint back = files::read_checkpoint(path);
   EXPECT_EQ(back.container, files::Container::TorchZip);
   EXPECT_EQ(test::compare_with_expected(back, test::load_expectations().at("ckpt_mixed")), "");
@@ -51,7 +51,7 @@ TEST(TorchZipWriter, UnwritablePathIsAnErrorWithoutPartialFile) {
   files::Checkpoint zip = files::read_checkpoint(test::fixtures_dir() + "/ckpt_zip.pth");
   test::TempDir tmp;
   const std::string path = tmp.file("no_such_folder/unet.pth");
-  EXPECT_THROW(files::write_torch_zip(path, zip.tensors), Error);
+  EXPECT_THROW(test::write_torch_zip(path, zip.tensors), Error);
   EXPECT_FALSE(std::filesystem::exists(path));
 }
 

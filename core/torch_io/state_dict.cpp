@@ -2,7 +2,6 @@
 
 #include "files/error.h"
 #include "files/safetensors_writer.h"
-#include "files/torch_zip_writer.h"
 
 namespace musetalk {
 
@@ -100,10 +99,6 @@ std::vector<std::pair<std::string, files::TensorData>> to_file_tensors(const Sta
 
 void save_safetensors(const std::string& path, const StateDict& tensors) {
   files::write_safetensors(path, to_file_tensors(tensors));
-}
-
-void save_torch_zip(const std::string& path, const StateDict& tensors) {
-  files::write_torch_zip(path, to_file_tensors(tensors));
 }
 
 StateDict load_state_dict(const std::string& path) {

@@ -27,9 +27,8 @@ files::DType to_file_dtype(torch::ScalarType t);
 files::TensorData to_file_tensor(const torch::Tensor& tensor);
 std::vector<std::pair<std::string, files::TensorData>> to_file_tensors(const StateDict& tensors);
 
-// Writes a state dict as safetensors, or as torch.save's zip container (the released weight
-// format), via a temporary name that is renamed at the end.
+// Writes a state dict as safetensors via a temporary name that is renamed at the end. (Tests
+// write torch.save's zip container with tests/torch_zip_writer.h.)
 void save_safetensors(const std::string& path, const StateDict& tensors);
-void save_torch_zip(const std::string& path, const StateDict& tensors);
 
 }  // namespace musetalk

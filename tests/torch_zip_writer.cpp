@@ -1,4 +1,4 @@
-#include "files/torch_zip_writer.h"
+#include "torch_zip_writer.h"
 
 #include <zlib.h>
 
@@ -7,8 +7,11 @@
 #include "files/atomic_file.h"
 #include "files/error.h"
 
-namespace musetalk::files {
+namespace musetalk::test {
 namespace {
+
+using files::DType;
+using files::TensorData;
 
 const char* storage_class(DType t) {
   switch (t) {
@@ -94,7 +97,7 @@ std::string state_dict_pickle(const std::vector<std::pair<std::string, TensorDat
     p.op('Q');
     p.integer(0);
     p.int_tuple(t.sizes);
-    p.int_tuple(contiguous_strides(t.sizes));
+    p.int_tuple(files::contiguous_strides(t.sizes));
     p.op(0x89);  // requires_grad False
     p.global("collections", "OrderedDict");
     p.op(')');
@@ -126,7 +129,7 @@ struct Written {
 void write_torch_zip(const std::string& path,
                      const std::vector<std::pair<std::string, TensorData>>& tensors) {
   const std::string root = std::filesystem::path(path).stem().string();
-  write_file_atomically(path, [&](std::ostream& out) {
+  files::write_file_atomically(path, [&](std::ostream& out) {
     std::vector<Written> written;
     uint64_t offset = 0;
     auto entry = [&](const std::string& name, const std::string& data) {
@@ -195,4 +198,4 @@ void write_torch_zip(const std::string& path,
   });
 }
 
-}  // namespace musetalk::files
+}  // namespace musetalk::test
