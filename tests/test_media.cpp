@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -307,6 +308,57 @@ TEST(ImageIo, PngRoundTripIsLossless) {
   ASSERT_EQ(back.width, w);
   ASSERT_EQ(back.height, h);
   EXPECT_EQ(back.pixels, bgr);
+}
+
+TEST(ImageIo, GreyReadConvertsColourToLumaLikeCv2) {
+  TempDir dir;
+  // Blue, green, red, white pixels (BGR): cv2.IMREAD_GRAYSCALE gives 0.114 B + 0.587 G + 0.299 R.
+  const std::vector<uint8_t> bgr = {255, 0, 0, 0, 255, 0, 0, 0, 255, 255, 255, 255};
+  const std::string path = dir.file("colours.png");
+  write_png_bgr(path, bgr.data(), 4, 1, 12);
+  Image grey = read_png(path, 1);
+  ASSERT_EQ(grey.channels, 1);
+  ASSERT_EQ(grey.pixels.size(), 4u);
+  const int want[4] = {29, 150, 76, 255};
+  for (int i = 0; i < 4; ++i) EXPECT_NEAR(grey.pixels[i], want[i], 1) << "pixel " << i;
+}
+
+TEST(ImageIo, StrideSkipsRowPadding) {
+  TempDir dir;
+  const int w = 5, h = 3, stride = w * 3 + 7;
+  std::vector<uint8_t> padded(static_cast<size_t>(stride) * h, 0xEE);
+  const std::vector<uint8_t> bgr = pattern(w, h, 2);
+  for (int y = 0; y < h; ++y) std::copy_n(&bgr[y * w * 3], w * 3, &padded[y * stride]);
+  const std::string path = dir.file("padded.png");
+  write_png_bgr(path, padded.data(), w, h, stride);
+  EXPECT_EQ(read_png(path, 3).pixels, bgr);
+}
+
+TEST(ImageIo, TruncatedPngIsAnErrorNamingIt) {
+  TempDir dir;
+  const int w = 64, h = 48;
+  const std::vector<uint8_t> bgr = pattern(w, h, 1);
+  const std::string path = dir.file("frame.png");
+  write_png_bgr(path, bgr.data(), w, h, w * 3);
+  fs::resize_file(path, fs::file_size(path) / 2);
+  expect_error([&] { read_png(path, 3); }, path, "not a readable PNG");
+  fs::resize_file(path, 20);  // the signature and part of the header
+  expect_error([&] { read_png(path, 1); }, path, "not a readable PNG");
+}
+
+TEST(ImageIo, MissingPngIsAnErrorNamingIt) {
+  TempDir dir;
+  const std::string path = dir.file("absent.png");
+  expect_error([&] { read_png(path, 3); }, path, "not found");
+}
+
+TEST(ImageIo, UnwritablePathIsAnErrorWithoutPartialFile) {
+  TempDir dir;
+  const std::vector<uint8_t> bgr = pattern(8, 8, 0);
+  const std::string path = dir.file("no_such_folder/frame.png");
+  EXPECT_THROW(write_png_bgr(path, bgr.data(), 8, 8, 24), Error);
+  EXPECT_FALSE(fs::exists(path));
+  EXPECT_FALSE(fs::exists(path + ".part"));
 }
 
 TEST(ImageIo, NonPngIsAnErrorNamingIt) {

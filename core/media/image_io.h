@@ -1,5 +1,7 @@
 #pragma once
-// PNG images (avatar frames and masks, --frames-dir output) through FFmpeg's PNG codec.
+// PNG images (avatar frames and masks, --frames-dir output) through OpenCV's imgcodecs, as
+// upstream reads and writes them (MuseTalk scripts/realtime_inference.py: cv2.imread,
+// cv2.imwrite).
 
 #include <cstdint>
 #include <string>
@@ -12,10 +14,13 @@ struct Image {
   std::vector<uint8_t> pixels;              // row-major, no padding
 };
 
-// Reads a PNG as BGR (channels 3) or grey (channels 1). Errors name the file.
+// Reads a PNG as BGR (channels 3, cv2.IMREAD_COLOR: grey is replicated, alpha dropped, 16-bit
+// scaled to 8) or grey (channels 1, cv2.IMREAD_GRAYSCALE: colour converted to luma). Throws
+// musetalk::Error naming the file when it is missing, not a PNG, damaged or truncated.
 Image read_png(const std::string& path, int channels);
 
-// Writes BGR pixels (rows `stride` bytes apart) as a lossless RGB PNG, atomically.
+// Writes BGR pixels (rows `stride` bytes apart) as a lossless RGB PNG, atomically (complete or
+// not at all; cv2.imwrite's default settings). Throws musetalk::Error naming the file.
 void write_png_bgr(const std::string& path, const uint8_t* bgr, int width, int height, int stride);
 
 }  // namespace musetalk::media
