@@ -14,6 +14,7 @@
 #include "bench_common.h"
 #include "files/error.h"
 #include "files/json_file.h"
+#include "host/cpu_threads.h"
 #include "model/cpu_blas.h"
 #include "model/model_set.h"
 #include "model/runtime_options.h"
@@ -27,6 +28,8 @@ struct Options {
   std::vector<int> batches = {1, 8, 16};
   int iters = 3;
   int threads = 0;
+  std::string allocator = "caching";
+  int blas_threads = 0;
   std::string json_path;
 };
 
@@ -55,7 +58,8 @@ struct Row {
 int run(const Options& opt) {
   const torch::Device device = parse_device(opt.device);
   const torch::ScalarType dtype = resolve_dtype(parse_precision(opt.precision), device);
-  set_cpu_threads(opt.threads);
+  bench::use_allocator(opt.allocator);
+  host::set_cpu_threads(opt.threads, opt.blas_threads);
   if (device.is_cpu()) {
     const std::string warning = reference_blas_warning();
     if (!warning.empty()) std::fprintf(stderr, "%s\n", warning.c_str());
@@ -121,6 +125,10 @@ int main(int argc, char** argv) {
   app.add_option("--batches", opt.batches, "Batch sizes")->delimiter(',')->capture_default_str();
   app.add_option("--iters", opt.iters, "Timed calls per measurement")->capture_default_str();
   app.add_option("--threads", opt.threads, "CPU threads (0: all cores)")->capture_default_str();
+  app.add_option("--allocator", opt.allocator, "CPU tensor allocator: caching or system")
+      ->capture_default_str();
+  app.add_option("--blas-threads", opt.blas_threads, "OpenBLAS threads (0: as --threads)")
+      ->capture_default_str();
   app.add_option("--json", opt.json_path, "Write the results as JSON to this file");
   CLI11_PARSE(app, argc, argv);
   return musetalk::bench::report_errors([&] { return musetalk::run(opt); });

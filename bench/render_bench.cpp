@@ -14,17 +14,18 @@
 #include <filesystem>
 #include <fstream>
 
+#include "adapters/avatar_latents.h"
+#include "adapters/file_adapters.h"
 #include "avatar/avatar.h"
 #include "bench_common.h"
 #include "files/error.h"
 #include "files/json_file.h"
+#include "host/cpu_threads.h"
 #include "media/audio_decoder.h"
 #include "media/ffmpeg_util.h"
 #include "model/cpu_blas.h"
 #include "model/model_set.h"
 #include "model/runtime_options.h"
-#include "pipeline/avatar_latents.h"
-#include "pipeline/file_adapters.h"
 #include "pipeline/render_pipeline.h"
 #include "torch_io/state_dict.h"
 
@@ -41,6 +42,8 @@ struct Options {
   std::string precision = "auto";
   int batch = 8;
   int threads = 0;
+  std::string allocator = "caching";
+  int blas_threads = 0;
   std::string json_path;
 };
 
@@ -51,7 +54,8 @@ double seconds_since(Clock::time_point start) {
 int run(const Options& o) {
   const torch::Device device = parse_device(o.device);
   const torch::ScalarType dtype = resolve_dtype(parse_precision(o.precision), device);
-  set_cpu_threads(o.threads);
+  bench::use_allocator(o.allocator);
+  host::set_cpu_threads(o.threads, o.blas_threads);
   media::log_errors_only();
   if (device.is_cpu()) {
     const std::string warning = reference_blas_warning();
@@ -65,7 +69,7 @@ int run(const Options& o) {
   Clock::time_point start = Clock::now();
   double latents_s = 0;
   if (!avatar.has_latents()) {
-    torch::Tensor latents = pipeline::make_avatar_latents(
+    torch::Tensor latents = adapters::make_avatar_latents(
         models.vae, models.vae_config.scaling_factor, avatar, o.batch, nullptr);
     avatar.latents = to_file_tensor(latents);
     latents_s = seconds_since(start);
@@ -75,10 +79,10 @@ int run(const Options& o) {
   pipeline::RenderSettings settings;
   settings.fps = avatar.fps;
   settings.batch = o.batch;
-  pipeline::PngAvatarImages images(avatar, device);
+  adapters::PngAvatarImages images(avatar, device);
   pipeline::RenderStats stats;
   {
-    pipeline::VideoFileSink sink(out.string(), avatar.frame_width, avatar.frame_height,
+    adapters::VideoFileSink sink(out.string(), avatar.frame_width, avatar.frame_height,
                                  settings.fps, 18, o.audio, "");
     stats = pipeline::render(models, avatar, images, audio.samples, settings, sink, nullptr);
     const Clock::time_point t0 = Clock::now();
@@ -141,6 +145,10 @@ int main(int argc, char** argv) {
   app.add_option("--precision", o.precision, "auto, fp32, fp16, bf16")->capture_default_str();
   app.add_option("--batch", o.batch, "Frames per UNet/VAE call")->capture_default_str();
   app.add_option("--threads", o.threads, "CPU threads (0: all cores)")->capture_default_str();
+  app.add_option("--allocator", o.allocator, "CPU tensor allocator: caching or system")
+      ->capture_default_str();
+  app.add_option("--blas-threads", o.blas_threads, "OpenBLAS threads (0: as --threads)")
+      ->capture_default_str();
   app.add_option("--json", o.json_path, "Also write the results as JSON to this file");
   CLI11_PARSE(app, argc, argv);
   return musetalk::bench::report_errors([&] { return musetalk::run(o); });

@@ -18,14 +18,15 @@
 #include "bench_common.h"
 #include "files/error.h"
 #include "files/json_file.h"
+#include "host/cpu_threads.h"
 #include "media/ffmpeg_util.h"
 #include "media/image_io.h"
 #include "media/mp4_writer.h"
 #include "model/runtime_options.h"
-#include "model/strict_load.h"
 #include "model/synthetic_weights.h"
 #include "nn/whisper_encoder.h"
 #include "pipeline/compositor.h"
+#include "torch_io/strict_load.h"
 
 namespace musetalk {
 namespace {
@@ -35,6 +36,8 @@ namespace fs = std::filesystem;
 struct Options {
   int width = 704, height = 1216, frames = 100, threads = 0;
   std::string device = "cpu";
+  std::string allocator = "caching";
+  int blas_threads = 0;
   std::string json_path;
 };
 
@@ -46,7 +49,8 @@ double seconds_of(const std::function<void()>& work) {
 
 int run(const Options& o) {
   const torch::Device device = parse_device(o.device);
-  set_cpu_threads(o.threads);
+  bench::use_allocator(o.allocator);
+  host::set_cpu_threads(o.threads, o.blas_threads);
   media::log_errors_only();
   torch::InferenceMode inference;
   const int fps = 25;
@@ -148,6 +152,10 @@ int main(int argc, char** argv) {
   app.add_option("--frames", o.frames, "Frames per measurement")->capture_default_str();
   app.add_option("--device", o.device, "cpu, cuda, cuda:N")->capture_default_str();
   app.add_option("--threads", o.threads, "CPU threads (0: all cores)")->capture_default_str();
+  app.add_option("--allocator", o.allocator, "CPU tensor allocator: caching or system")
+      ->capture_default_str();
+  app.add_option("--blas-threads", o.blas_threads, "OpenBLAS threads (0: as --threads)")
+      ->capture_default_str();
   app.add_option("--json", o.json_path, "Write the results as JSON to this file");
   CLI11_PARSE(app, argc, argv);
   return musetalk::bench::report_errors([&] { return musetalk::run(o); });

@@ -1,4 +1,4 @@
-// Loading a whole model set from a models folder (spec 2.1 layout), and the device and
+// Loading a whole model set from a models folder (layout of models/README.md), and the device and
 // precision options: what works, and the errors a user gets for what does not.
 #include <gtest/gtest.h>
 
@@ -78,17 +78,17 @@ TEST(ModelSet, BrokenConfigNamesTheConfigFile) {
 
 TEST(RuntimeOptions, DevicesAndPrecisions) {
   EXPECT_EQ(parse_device("cpu"), torch::Device(torch::kCPU));
-  expect_error_naming([] { parse_device("tpu"); }, "--device tpu");
+  expect_error_naming([] { parse_device("tpu"); }, "device tpu");
   if (!torch::cuda::is_available()) {
     EXPECT_EQ(parse_device("auto"), torch::Device(torch::kCPU));
-    expect_error_naming([] { parse_device("cuda:0"); }, "--device cuda:0", "no CUDA device");
+    expect_error_naming([] { parse_device("cuda:0"); }, "device cuda:0", "no CUDA device");
   }
   EXPECT_EQ(resolve_dtype(parse_precision("auto"), torch::kCPU), torch::kFloat32);
   EXPECT_EQ(resolve_dtype(parse_precision("auto"), torch::Device(torch::kCUDA, 0)),
             torch::kFloat16);
   EXPECT_EQ(resolve_dtype(parse_precision("bf16"), torch::kCPU), torch::kBFloat16);
-  expect_error_naming([] { parse_precision("int4"); }, "--precision int4");
-  expect_error_naming([] { parse_unet_version("v2"); }, "--version v2");
+  expect_error_naming([] { parse_precision("int4"); }, "precision int4");
+  expect_error_naming([] { parse_unet_version("v2"); }, "version v2");
 }
 
 // ./dev installs OpenBLAS; LibTorch must not be running on the reference BLAS.

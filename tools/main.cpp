@@ -3,10 +3,12 @@
 
 #include "commands.h"
 #include "error_report.h"
+#include "host/caching_cpu_allocator.h"
 #include "media/ffmpeg_util.h"
 
 int main(int argc, char** argv) {
   musetalk::media::log_errors_only();
+  musetalk::host::use_caching_cpu_allocator();
   CLI::App app{"musetalk: real-time lip-sync avatars (MuseTalk v1.5)"};
   app.require_subcommand(1);
   musetalk::tools::CommandRunner run;

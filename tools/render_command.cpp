@@ -6,15 +6,16 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "adapters/avatar_latents.h"
+#include "adapters/file_adapters.h"
 #include "avatar/avatar.h"
 #include "commands.h"
 #include "files/error.h"
+#include "host/cpu_threads.h"
 #include "media/audio_decoder.h"
 #include "model/cpu_blas.h"
 #include "model/model_set.h"
 #include "model/runtime_options.h"
-#include "pipeline/avatar_latents.h"
-#include "pipeline/file_adapters.h"
 #include "progress.h"
 #include "render_inputs.h"
 #include "torch_io/state_dict.h"
@@ -57,7 +58,7 @@ int render_command(const RenderOptions& o) {
   check_render_numbers(o.crf, o.batch, o.threads, o.fps);
   check_output_file(o.out, o.audio);
   check_frames_dir(o.frames_dir);
-  set_cpu_threads(o.threads);
+  host::set_cpu_threads(o.threads);
   const std::string blas_warning = device.is_cpu() ? reference_blas_warning() : "";
   if (!blas_warning.empty()) say(o.quiet, "%s\n", blas_warning);
 
@@ -82,7 +83,7 @@ int render_command(const RenderOptions& o) {
   if (!avatar.has_latents()) {
     say(o.quiet, "%s has no latents.safetensors: making them with the VAE\n", o.avatar);
     Progress latent_progress("latents", o.quiet);
-    torch::Tensor latents = pipeline::make_avatar_latents(
+    torch::Tensor latents = adapters::make_avatar_latents(
         models.vae, models.vae_config.scaling_factor, avatar, o.batch,
         [&](int64_t done, int64_t total) { latent_progress.update(done, total); });
     latent_progress.finish();
@@ -92,8 +93,8 @@ int render_command(const RenderOptions& o) {
   pipeline::RenderSettings settings;
   settings.fps = fps;
   settings.batch = o.batch;
-  pipeline::PngAvatarImages images(avatar, device);
-  pipeline::VideoFileSink sink(o.out, avatar.frame_width, avatar.frame_height, settings.fps, o.crf,
+  adapters::PngAvatarImages images(avatar, device);
+  adapters::VideoFileSink sink(o.out, avatar.frame_width, avatar.frame_height, settings.fps, o.crf,
                                o.audio, o.frames_dir);
 
   Progress progress("render", o.quiet);

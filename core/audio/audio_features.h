@@ -1,7 +1,8 @@
 #pragma once
-// MuseTalk v1.5's audio features (spec 3.3-3.4): Whisper hidden states of the whole clip, then
-// one window of encoder steps per video frame as the UNet's audio prompt (before the positional
-// encoding of spec 3.6).
+// MuseTalk v1.5's audio features (MuseTalk musetalk/utils/audio_processor.py
+// AudioProcessor.get_whisper_chunk): Whisper hidden states of the whole clip, then one window of
+// encoder steps per video frame as the UNet's audio prompt (before musetalk/models/unet.py
+// PositionalEncoding).
 
 #include <torch/torch.h>
 

@@ -1,8 +1,9 @@
 #pragma once
-// An avatar: the cycle of 2N frames (N source frames then the same frames reversed, spec 4.4)
-// with, per frame, a face box, a blending mask and its crop box, and the UNet input latent.
-// Read from either the native cache (docs/avatar-format.md) or upstream MuseTalk's real-time
-// avatar folder (spec 4.6); both load to the same structure and pass the same checks.
+// An avatar: the cycle of 2N frames (N source frames then the same frames reversed) with, per
+// frame, a face box, a blending mask and its crop box, and the UNet input latent
+// (docs/avatar-format.md). Read from either the native cache or upstream MuseTalk's real-time
+// avatar folder (written by scripts/realtime_inference.py Avatar.prepare_material); both load to
+// the same structure and pass the same checks.
 
 #include <cstddef>
 #include <string>
@@ -48,14 +49,16 @@ struct Avatar {
   std::string source;  // the video it was made from, as recorded (may be relative)
   int frame_width = 0, frame_height = 0;
 
-  // One entry per cycle frame (2N). Mask boxes are the crop boxes of spec 4.5 (they may leave
-  // the frame); each mask PNG is mask_box.width() x mask_box.height().
+  // One entry per cycle frame (2N). Mask boxes are the crop boxes of MuseTalk
+  // musetalk/utils/blending.py get_crop_box (they may leave the frame); each mask PNG is
+  // mask_box.width() x mask_box.height().
   std::vector<Box> face_boxes;
   std::vector<Box> mask_boxes;
   std::vector<std::string> frame_files;  // paths of the frame PNGs (8-bit RGB/BGR)
   std::vector<std::string> mask_files;   // paths of the mask PNGs (8-bit grey)
   // (2N, 8, 32, 32): channels 0-3 masked, 4-7 reference. A native avatar may leave them out;
-  // render then makes them with the user's VAE (spec 4.3, pipeline/avatar_latents.h).
+  // render then makes them with the user's VAE (MuseTalk musetalk/models/vae.py
+  // VAE.get_latents_for_unet; adapters/avatar_latents.h).
   files::TensorData latents;
 
   // How it was made: {"bbox_shift": 0, ...}; an object, possibly empty.

@@ -5,8 +5,8 @@
 #include "files/error.h"
 #include "files/file_source.h"
 #include "files/json_file.h"
-#include "model/strict_load.h"
 #include "model/synthetic_weights.h"
+#include "torch_io/strict_load.h"
 
 namespace musetalk {
 namespace {
@@ -63,8 +63,8 @@ std::vector<torch::nn::Module*> modules(ModelSet& set) {
   return {set.unet.get(), set.vae.get(), set.whisper.get()};
 }
 
-// Moves the networks to the set's device and dtype for inference and precomputes the UNet's
-// t = 0 constants (after the move: spec 2.4).
+// Moves the networks to the set's device and dtype for inference, then precomputes the UNet's
+// t = 0 constants (MuseTalk scripts/realtime_inference.py always passes timestep 0).
 void make_ready(ModelSet& set) {
   for (torch::nn::Module* m : modules(set)) {
     m->to(set.device, set.dtype);
@@ -80,7 +80,7 @@ void make_ready(ModelSet& set) {
 UNetVersion parse_unet_version(const std::string& text) {
   if (text == "v15" || text == "v1.5") return UNetVersion::V15;
   if (text == "v1") return UNetVersion::V1;
-  throw Error("--version " + text, "unknown model version", "use v15 or v1");
+  throw Error("version " + text, "unknown model version", "use v15 or v1");
 }
 
 ModelPaths ModelPaths::in(const std::string& dir, UNetVersion version) {

@@ -1,6 +1,7 @@
 #pragma once
-// The networks one render or stream needs, loaded from a models folder laid out as spec 2.1:
-// the UNet (v1.5 or v1), the VAE and the Whisper-tiny encoder, on one device in one dtype.
+// The networks one render or stream needs, loaded from a models folder laid out as in
+// models/README.md: the UNet (v1.5 or v1), the VAE and the Whisper-tiny encoder, on one device
+// in one dtype.
 
 #include <string>
 

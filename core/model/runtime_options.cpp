@@ -1,7 +1,5 @@
 #include "model/runtime_options.h"
 
-#include <thread>
-
 #include "files/error.h"
 
 namespace musetalk {
@@ -15,23 +13,22 @@ torch::Device parse_device(const std::string& text) {
     if (text.size() > 5) {
       const std::string n = text.substr(5);
       if (n.empty() || n.find_first_not_of("0123456789") != std::string::npos || n.size() > 3) {
-        throw Error("--device " + text, "not a device index", "use cuda:0, cuda:1, ...");
+        throw Error("device " + text, "not a device index", "use cuda:0, cuda:1, ...");
       }
       index = std::stoi(n);
     }
     const int count = static_cast<int>(torch::cuda::device_count());
     if (count == 0) {
-      throw Error("--device " + text, "no CUDA device is available (or this build has no CUDA)",
+      throw Error("device " + text, "no CUDA device is available (or this build has no CUDA)",
                   "use --device cpu, or a LibTorch built with CUDA");
     }
     if (index >= count) {
-      throw Error("--device " + text,
-                  "this machine has " + std::to_string(count) + " CUDA device(s)",
+      throw Error("device " + text, "this machine has " + std::to_string(count) + " CUDA device(s)",
                   "use an index below " + std::to_string(count));
     }
     return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
   }
-  throw Error("--device " + text, "unknown device", "use auto, cpu, cuda or cuda:N");
+  throw Error("device " + text, "unknown device", "use auto, cpu, cuda or cuda:N");
 }
 
 Precision parse_precision(const std::string& text) {
@@ -39,7 +36,7 @@ Precision parse_precision(const std::string& text) {
   if (text == "fp32") return Precision::FP32;
   if (text == "fp16") return Precision::FP16;
   if (text == "bf16") return Precision::BF16;
-  throw Error("--precision " + text, "unknown precision", "use auto, fp32, fp16 or bf16");
+  throw Error("precision " + text, "unknown precision", "use auto, fp32, fp16 or bf16");
 }
 
 torch::ScalarType resolve_dtype(Precision p, const torch::Device& device) {
@@ -60,11 +57,6 @@ torch::ScalarType resolve_dtype(Precision p, const torch::Device& device) {
       break;
   }
   return device.is_cuda() ? torch::kFloat16 : torch::kFloat32;
-}
-
-void set_cpu_threads(int threads) {
-  if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  torch::set_num_threads(threads);
 }
 
 }  // namespace musetalk

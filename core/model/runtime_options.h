@@ -10,8 +10,8 @@ namespace musetalk {
 
 enum class Precision { Auto, FP32, FP16, BF16 };
 
-// "auto", "cpu", "cuda", "cuda:N". Throws Error naming the option for anything else, or for a
-// CUDA device this machine does not have.
+// "auto", "cpu", "cuda", "cuda:N". Throws Error naming the setting ("device cuda:3") for anything
+// else, or for a CUDA device this machine does not have.
 torch::Device parse_device(const std::string& text);
 
 // "auto", "fp32", "fp16", "bf16".
@@ -20,8 +20,5 @@ Precision parse_precision(const std::string& text);
 // Auto: fp16 on CUDA, fp32 on the CPU. Throws Error naming the setting ("precision fp16") for
 // fp16 on the CPU, which LibTorch cannot run the networks in.
 torch::ScalarType resolve_dtype(Precision p, const torch::Device& device);
-
-// Threads for CPU inference (0: all cores). LibTorch otherwise may use a single one.
-void set_cpu_threads(int threads);
 
 }  // namespace musetalk

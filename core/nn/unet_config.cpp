@@ -15,7 +15,8 @@ const char* kSource = "UNet config";
 
 [[noreturn]] void fail(const std::string& key, const std::string& problem) {
   throw Error(kSource, "\"" + key + "\": " + problem,
-              "use a UNet2DConditionModel config of the SD-1.x layout MuseTalk uses (spec 2.3)");
+              "use a UNet2DConditionModel config of the SD-1.x layout MuseTalk uses "
+              "(musetalkV15/musetalk.json)");
 }
 
 // Runs a typed read of `key`, turning the JSON type error into an Error naming the key.

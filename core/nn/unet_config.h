@@ -1,7 +1,8 @@
 #pragma once
 // The UNet2DConditionModel config (musetalk.json) as diffusers 0.30.2 reads it. The defaults are
-// the real MuseTalk config (spec 2.3); from_json() reads every key that changes the network and
-// rejects values this port does not implement, naming the key.
+// the real MuseTalk config (musetalkV15/musetalk.json of Hugging Face TMElyralab/MuseTalk, read
+// by MuseTalk musetalk/models/unet.py UNet.__init__); from_json() reads every key that changes
+// the network and rejects values this port does not implement, naming the key.
 
 #include <cstdint>
 #include <string>

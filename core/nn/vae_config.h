@@ -1,6 +1,6 @@
 #pragma once
 // The AutoencoderKL config (diffusers config.json) the VAE is built from. The defaults are
-// stabilityai/sd-vae-ft-mse's (spec 2.6).
+// stabilityai/sd-vae-ft-mse's (config.json of that Hugging Face repository).
 
 #include <cstdint>
 #include <vector>

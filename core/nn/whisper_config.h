@@ -1,5 +1,6 @@
 #pragma once
-// The encoder half of a Hugging Face Whisper config.json (spec 2.7).
+// The encoder half of a Hugging Face Whisper config.json (transformers
+// models/whisper/configuration_whisper.py WhisperConfig).
 
 #include <cstdint>
 #include <string>

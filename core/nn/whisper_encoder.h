@@ -4,8 +4,8 @@
 
 #include <torch/torch.h>
 
-#include "torch_io/strict_load.h"
 #include "nn/whisper_config.h"
+#include "torch_io/strict_load.h"
 
 namespace musetalk::nn {
 
