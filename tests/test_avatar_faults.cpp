@@ -6,6 +6,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -138,13 +139,29 @@ TEST(AvatarFaults, TheFileRecordingTheModelVersionIsKnown) {
   const fs::path dir = copy_upstream(tmp);
   std::ofstream(dir / "avator_info.json", std::ios::trunc) << R"({"bbox_shift": 0})";
   const avatar::Avatar old = avatar::load_avatar(dir.string());
-  EXPECT_EQ(old.model_version, "v1") << "before v1.5 avator_info.json had no version";
-  EXPECT_EQ(old.model_version_source, "") << "assumed, not recorded";
+  EXPECT_EQ(old.model_version, "") << "before v1.5 avator_info.json had no version";
+  EXPECT_EQ(old.model_version_source, "") << "not recorded, and nothing assumed";
 
   const fs::path native = tmp.path() / "native";
   avatar::write_native_avatar(up, native.string());
   const avatar::Avatar n = avatar::load_avatar(native.string());
+  EXPECT_EQ(n.model_version, "v15");
   EXPECT_TRUE(ends_with(n.model_version_source, "avatar.json")) << n.model_version_source;
+}
+
+TEST(AvatarFaults, AnUnrecordedModelVersionStaysUnrecordedThroughImport) {
+  test::TempDir tmp;
+  const fs::path dir = copy_upstream(tmp);
+  std::ofstream(dir / "avator_info.json", std::ios::trunc) << R"({"bbox_shift": 0})";
+  const fs::path native = tmp.path() / "native";
+  avatar::write_native_avatar(avatar::load_avatar(dir.string()), native.string());
+
+  std::ifstream json(native / "avatar.json");
+  const std::string text((std::istreambuf_iterator<char>(json)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(text.find("model_version"), std::string::npos) << "no version was recorded\n" << text;
+  const avatar::Avatar n = avatar::load_avatar(native.string());
+  EXPECT_EQ(n.model_version, "");
+  EXPECT_EQ(n.model_version_source, "") << "the copy must not record what the source did not";
 }
 
 }  // namespace

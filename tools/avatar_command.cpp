@@ -46,7 +46,12 @@ int info(const AvatarOptions& opt) {
   std::cout << "  layout:      " << a.layout;
   if (a.layout == "native") std::cout << " (format version " << a.format_version << ")";
   std::cout << "\n";
-  std::cout << "  version:     " << a.model_version << "\n";
+  std::cout << "  version:     "
+            << (a.model_version_source.empty()
+                    ? std::string("(not recorded: render uses v15 unless --version; an avatar "
+                                  "made before MuseTalk v1.5 needs --version v1)")
+                    : a.model_version)
+            << "\n";
   std::cout << "  fps:         " << a.fps
             << (a.layout == "upstream" ? " (not recorded upstream: the real-time default)" : "")
             << "\n";

@@ -163,7 +163,12 @@ UNetVersion render_version(const std::string& option, const avatar::Avatar& avat
   try {
     recorded = parse_unet_version(avatar.model_version);
   } catch (const Error&) {
-    if (!option.empty()) return chosen;
+    if (!option.empty()) {
+      warning = "warning: the avatar's model version \"" + avatar.model_version + "\" (" +
+                avatar.model_version_source + ") is not one this program knows: ignored, using " +
+                "--version " + option;
+      return chosen;
+    }
     throw Error(
         avatar.model_version_source,
         "records model version \"" + avatar.model_version + "\", which this program does not know",

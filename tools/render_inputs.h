@@ -32,8 +32,12 @@ int render_fps(int option_fps, const avatar::Avatar& avatar);
 void check_audio_length(const media::DecodedAudio& audio, int fps);
 
 // The UNet version to render with: --version when given (option non-empty), else the one the
-// avatar records (Avatar::model_version_source), else v15. warning: "" or one line saying that
-// --version contradicts the version the avatar records.
+// avatar records (Avatar::model_version_source), else v15: an avatar that records none (an
+// upstream one from before v1.5, or its imported copy) renders with v15 either way. warning: ""
+// or one line saying that --version contradicts the version the avatar records, or that the
+// recorded version, unknown to this program, was ignored for --version. Throws Error naming
+// --version when it is unknown, or the avatar's file when it records an unknown version and
+// --version is not given.
 UNetVersion render_version(const std::string& option, const avatar::Avatar& avatar,
                            std::string& warning);
 

@@ -38,12 +38,14 @@ struct AvatarSources {
 };
 
 struct Avatar {
-  std::string root;           // the folder it was loaded from
-  std::string layout;         // "native" or "upstream"
-  int format_version = 0;     // native: avatar.json's format_version; upstream: 0
-  std::string model_version;  // "v15" or "v1"
-  // The file that records model_version (avatar.json, avator_info.json); "" when it is assumed
-  // (an upstream avatar from before v1.5, whose avator_info.json has no "version").
+  std::string root;        // the folder it was loaded from
+  std::string layout;      // "native" or "upstream"
+  int format_version = 0;  // native: avatar.json's format_version; upstream: 0
+  // The UNet version the latents and masks were made for, as recorded ("v15", "v1"); "" when the
+  // avatar records none (an upstream avatar from before v1.5, whose avator_info.json has no
+  // "version", and its imported copy): render then uses its default.
+  std::string model_version;
+  // The file that records model_version (avatar.json, avator_info.json); "" when none does.
   std::string model_version_source;
   int fps = 25;
   std::string source;  // the video it was made from, as recorded (may be relative)

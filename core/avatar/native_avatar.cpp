@@ -53,7 +53,8 @@ ordered_json avatar_json(const Avatar& a) {
   ordered_json j = ordered_json::object();
   j["format"] = kFormatName;
   j["format_version"] = kNativeFormatVersion;
-  j["model_version"] = a.model_version;
+  // Absent when the avatar records none, so that its copy records none either.
+  if (!a.model_version.empty()) j["model_version"] = a.model_version;
   j["fps"] = a.fps;
   j["source"] = a.source;
   j["frame_count"] = a.frame_count();
@@ -79,7 +80,10 @@ size_t read_avatar_json(const std::string& path, Avatar& a) {
                       ")",
                   "update musetalk, or create the avatar again with this version");
     }
-    a.model_version = files::json_get<std::string>(j, "model_version");
+    if (files::json_find(j, "model_version")) {
+      a.model_version = files::json_get<std::string>(j, "model_version");
+      a.model_version_source = path;
+    }
     a.fps = files::json_get<int>(j, "fps");
     a.source = files::json_get<std::string>(j, "source");
     const ordered_json& frame_size = files::json_at(j, "frame_size");
@@ -153,7 +157,6 @@ Avatar read_native_avatar(const std::string& dir) {
   const std::string json = in(dir, "avatar.json");
   a.sources = {json, json, "", in(dir, "frames"), in(dir, "masks")};
   const size_t n = read_avatar_json(json, a);
-  a.model_version_source = json;
   a.frame_files = numbered_pngs(a.sources.frames_dir, n, "frame", json);
   a.mask_files = numbered_pngs(a.sources.masks_dir, n, "mask", json);
   // latents.safetensors is optional: without it render makes the latents with the VAE.

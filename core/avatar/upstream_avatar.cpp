@@ -142,11 +142,9 @@ Avatar read_upstream_avatar(const std::string& dir) {
   }
   const std::string info = in(dir, "avator_info.json");
   read_info(info, a);
-  if (a.model_version.empty()) {
-    a.model_version = "v1";  // avator_info.json has no "version" before v1.5: assumed, not recorded
-  } else {
-    a.model_version_source = info;
-  }
+  // Before v1.5 avator_info.json has no "version": such an avatar records none (model_version
+  // stays ""), and render takes its default rather than a guess.
+  if (!a.model_version.empty()) a.model_version_source = info;
   a.face_boxes = read_boxes(a.sources.face_boxes);
   a.mask_boxes = read_boxes(a.sources.mask_boxes);
   const size_t n = a.face_boxes.size();
