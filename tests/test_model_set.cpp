@@ -9,6 +9,7 @@
 #include "files/error.h"
 #include "files/file_source.h"
 #include "files/json_file.h"
+#include "files/model_layout.h"
 #include "model/cpu_blas.h"
 #include "model/face_generator.h"
 #include "model/model_set.h"
@@ -48,6 +49,28 @@ void expect_error_naming(const std::function<void()>& call, const std::string& w
   }
 }
 
+// The Error call throws (an empty one, after a failure, when it throws none).
+Error error_of(const std::function<void()>& call) {
+  try {
+    call();
+  } catch (const Error& e) {
+    return e;
+  }
+  ADD_FAILURE() << "expected an error";
+  return Error("", "");
+}
+
+// Core errors name the setting ("device tpu"), never a command-line flag ("--device tpu"): the
+// tool adds the flag (tools/render_inputs.cpp render_device). Compared exactly, so that a flag
+// coming back would fail.
+void expect_setting_error(const std::function<void()>& call, const std::string& input,
+                          const std::string& problem_part = "") {
+  const Error e = error_of(call);
+  EXPECT_EQ(e.input(), input) << e.what();
+  EXPECT_NE(e.problem().find(problem_part), std::string::npos) << e.what();
+  EXPECT_EQ(e.fix().find("--"), std::string::npos) << "the fix names no flag either\n" << e.what();
+}
+
 TEST(ModelSet, MissingFolderNamesTheFirstMissingFile) {
   test::TempDir tmp;
   const auto paths = ModelPaths::in(tmp.file("models"), UNetVersion::V15);
@@ -78,17 +101,25 @@ TEST(ModelSet, BrokenConfigNamesTheConfigFile) {
 
 TEST(RuntimeOptions, DevicesAndPrecisions) {
   EXPECT_EQ(parse_device("cpu"), torch::Device(torch::kCPU));
-  expect_error_naming([] { parse_device("tpu"); }, "device tpu");
+  expect_setting_error([] { parse_device("tpu"); }, "device tpu", "unknown device");
+  expect_setting_error([] { parse_device("cuda:x"); }, "device cuda:x", "not a device index");
   if (!torch::cuda::is_available()) {
     EXPECT_EQ(parse_device("auto"), torch::Device(torch::kCPU));
-    expect_error_naming([] { parse_device("cuda:0"); }, "device cuda:0", "no CUDA device");
+    expect_setting_error([] { parse_device("cuda:0"); }, "device cuda:0", "no CUDA device");
   }
   EXPECT_EQ(resolve_dtype(parse_precision("auto"), torch::kCPU), torch::kFloat32);
   EXPECT_EQ(resolve_dtype(parse_precision("auto"), torch::Device(torch::kCUDA, 0)),
             torch::kFloat16);
   EXPECT_EQ(resolve_dtype(parse_precision("bf16"), torch::kCPU), torch::kBFloat16);
-  expect_error_naming([] { parse_precision("int4"); }, "precision int4");
-  expect_error_naming([] { parse_unet_version("v2"); }, "version v2");
+  expect_setting_error([] { parse_precision("int4"); }, "precision int4", "unknown precision");
+  expect_setting_error([] { resolve_dtype(Precision::FP16, torch::kCPU); }, "precision fp16");
+  expect_setting_error([] { parse_unet_version("v2"); }, "version v2", "unknown model version");
+}
+
+TEST(ModelLayout, UnknownJobNamesTheSetting) {
+  EXPECT_EQ(files::model_files_for("all").size(), files::model_files().size());
+  expect_setting_error([] { files::model_files_for("painting"); }, "job painting",
+                       "not a job this program knows");
 }
 
 // ./dev installs OpenBLAS; LibTorch must not be running on the reference BLAS.

@@ -5,6 +5,10 @@
 #include <CLI/CLI.hpp>
 
 #include <functional>
+#include <string>
+#include <vector>
+
+#include "files/model_layout.h"
 
 namespace musetalk::tools {
 
@@ -15,5 +19,9 @@ void add_models_command(CLI::App& app, CommandRunner& run);
 void add_models_download_command(CLI::App& models, CommandRunner& run);
 void add_render_command(CLI::App& app, CommandRunner& run);
 void add_avatar_command(CLI::App& app, CommandRunner& run);
+
+// files::model_files_for(job) for `models check|download --for JOB`: its Error names the option
+// ("--for JOB") rather than the setting.
+std::vector<files::ModelFile> model_files_for_option(const std::string& job);
 
 }  // namespace musetalk::tools

@@ -116,7 +116,7 @@ int check(const CheckOptions& opt) {
   std::vector<std::string> missing;
   std::set<std::string> unusable;  // paths that are missing or do not open
   int damaged = 0;
-  for (const files::ModelFile& f : files::model_files_for(opt.job)) {
+  for (const files::ModelFile& f : model_files_for_option(opt.job)) {
     const std::string path = (fs::path(opt.models_dir) / f.path).string();
     std::error_code ec;
     if (!fs::is_regular_file(path, ec)) {
@@ -161,6 +161,14 @@ int check(const CheckOptions& opt) {
 }
 
 }  // namespace
+
+std::vector<files::ModelFile> model_files_for_option(const std::string& job) {
+  try {
+    return files::model_files_for(job);
+  } catch (const Error& e) {
+    throw Error("--for " + job, e.problem(), e.fix());
+  }
+}
 
 void add_models_command(CLI::App& app, CommandRunner& run) {
   CLI::App* models = app.add_subcommand("models", "Check or download the weight files");

@@ -27,7 +27,7 @@ struct DownloadCommandOptions {
 
 std::vector<files::ModelFile> selected_files(const std::string& job,
                                              const std::vector<std::string>& only) {
-  const std::vector<files::ModelFile> all = files::model_files_for(job);
+  const std::vector<files::ModelFile> all = model_files_for_option(job);
   if (only.empty()) return all;
   std::vector<files::ModelFile> picked;
   for (const std::string& name : only) {

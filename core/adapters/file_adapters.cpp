@@ -42,7 +42,7 @@ VideoFileSink::VideoFileSink(const std::string& out_path, int width, int height,
     : frames_dir_(frames_dir) {
   if (!frames_dir_.empty()) {
     if (fs::exists(frames_dir_)) {
-      throw Error(frames_dir_, "already exists", "give --frames-dir a folder that does not exist");
+      throw Error(frames_dir_, "already exists", "choose a frames folder that does not exist yet");
     }
     frames_partial_ = frames_dir_ + ".partial";
     fs::remove_all(frames_partial_);

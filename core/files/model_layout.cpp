@@ -37,7 +37,7 @@ const std::vector<ModelFile>& model_files() {
 std::vector<ModelFile> model_files_for(const std::string& job) {
   if (job == "all") return model_files();
   if (job != "render") {
-    throw Error("--for " + job, "is not a job this program knows",
+    throw Error("job " + job, "is not a job this program knows",
                 "use render (what `musetalk render` needs) or all");
   }
   std::vector<ModelFile> out;

@@ -19,7 +19,8 @@ struct ModelFile {
 
 const std::vector<ModelFile>& model_files();
 
-// The files one job needs: "render" or "all". Throws Error naming --for otherwise.
+// The files one job needs: "render" or "all". Throws Error with input "job <name>" otherwise
+// (a tool names its own option).
 std::vector<ModelFile> model_files_for(const std::string& job);
 
 // How to get the files, as models/README.md says it.
