@@ -11,12 +11,9 @@
 #include "cli_runner.h"
 #include "media/audio_decoder.h"
 #include "media/image_io.h"
+#include "mp4_probe.h"
 #include "test_support.h"
-#include "tiny_model_set.h"
-
-extern "C" {
-#include <libavformat/avformat.h>
-}
+#include "tiny_models_suite.h"
 
 namespace musetalk {
 namespace {
@@ -27,61 +24,17 @@ const std::string kAvatar = test::media_dir() + "/avatars/yongen_v15";
 const std::string kAudio = test::media_dir() + "/yongen.wav";
 constexpr int kFps = 25;
 
-struct VideoInfo {
-  int64_t video_packets = 0;
-  double video_seconds = 0, audio_seconds = 0;
-  std::string video_codec, audio_codec;
-};
+using test::probe_mp4;
 
-VideoInfo probe(const std::string& path) {
-  VideoInfo info;
-  AVFormatContext* ctx = nullptr;
-  if (avformat_open_input(&ctx, path.c_str(), nullptr, nullptr) < 0) return info;
-  avformat_find_stream_info(ctx, nullptr);
-  AVPacket* pkt = av_packet_alloc();
-  while (av_read_frame(ctx, pkt) >= 0) {
-    if (ctx->streams[pkt->stream_index]->codecpar->codec_type == AVMEDIA_TYPE_VIDEO) {
-      ++info.video_packets;
-    }
-    av_packet_unref(pkt);
-  }
-  av_packet_free(&pkt);
-  for (unsigned i = 0; i < ctx->nb_streams; ++i) {
-    const AVStream* s = ctx->streams[i];
-    const double seconds = s->duration * av_q2d(s->time_base);
-    if (s->codecpar->codec_type == AVMEDIA_TYPE_VIDEO) {
-      info.video_codec = avcodec_get_name(s->codecpar->codec_id);
-      info.video_seconds = seconds;
-    } else if (s->codecpar->codec_type == AVMEDIA_TYPE_AUDIO) {
-      info.audio_codec = avcodec_get_name(s->codecpar->codec_id);
-      info.audio_seconds = seconds;
-    }
-  }
-  avformat_close_input(&ctx);
-  return info;
-}
-
-class RenderCli : public ::testing::Test {
+class RenderCli : public test::TinyModelsSuite {
  protected:
-  static void SetUpTestSuite() {
-    models_ = new test::TempDir;
-    test::write_tiny_model_set(models_->path());
-  }
-  static void TearDownTestSuite() {
-    delete models_;
-    models_ = nullptr;
-  }
-
   test::RunResult render(const std::string& args) {
-    return test::run_tool("render --models " + models_->path().string() +
-                          " --device cpu --batch 8 --quiet " + args);
+    return test::run_tool("render --models " + models_dir() + " --device cpu --batch 8 --quiet " +
+                          args);
   }
 
-  static test::TempDir* models_;
   test::TempDir out_;
 };
-
-test::TempDir* RenderCli::models_ = nullptr;
 
 TEST_F(RenderCli, UpstreamAvatarAndWavGiveACorrectMp4AndFrames) {
   const std::string out = out_.file("talk.mp4");
@@ -92,7 +45,7 @@ TEST_F(RenderCli, UpstreamAvatarAndWavGiveACorrectMp4AndFrames) {
 
   const double audio_seconds = media::decode_audio_16k_mono(kAudio).duration_s;
   const int64_t expected_frames = static_cast<int64_t>(audio_seconds * kFps);
-  VideoInfo info = probe(out);
+  test::Mp4Info info = probe_mp4(out);
   EXPECT_EQ(info.video_codec, "h264");
   EXPECT_EQ(info.video_packets, expected_frames);
   EXPECT_NEAR(info.video_seconds, audio_seconds, 1.0 / kFps);
@@ -132,12 +85,12 @@ TEST_F(RenderCli, SampleAvatarWithoutLatentsRendersWithLatentsFromTheVae) {
   const std::string sample = test::sample_dir();
   const std::string out = out_.file("sample.mp4");
   test::RunResult r =
-      test::run_tool("render --models " + models_->path().string() + " --device cpu --avatar " +
-                     sample + "/avatar --audio " + sample + "/voice.wav --out " + out);
+      test::run_tool("render --models " + models_dir() + " --device cpu --avatar " + sample +
+                     "/avatar --audio " + sample + "/voice.wav --out " + out);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("making them with the VAE"), std::string::npos) << r.output;
   const double audio_seconds = media::decode_audio_16k_mono(sample + "/voice.wav").duration_s;
-  const VideoInfo info = probe(out);
+  const test::Mp4Info info = probe_mp4(out);
   EXPECT_EQ(info.video_packets, static_cast<int64_t>(audio_seconds * kFps));
   EXPECT_EQ(info.audio_codec, "aac");
   EXPECT_FALSE(fs::exists(sample + "/avatar/latents.safetensors")) << "the sample stays as shipped";

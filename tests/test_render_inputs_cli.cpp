@@ -10,12 +10,9 @@
 
 #include "cli_runner.h"
 #include "media/image_io.h"
+#include "mp4_probe.h"
 #include "test_support.h"
-#include "tiny_model_set.h"
-
-extern "C" {
-#include <libavformat/avformat.h>
-}
+#include "tiny_models_suite.h"
 
 namespace musetalk {
 namespace {
@@ -27,41 +24,7 @@ const std::string kHunt = test::media_dir() + "/hunt";
 const std::string kStreamedWav = kHunt + "/streamed_wav_header.wav";    // 2 s
 const std::string kRotatedMp4 = kHunt + "/rotated_odd_size_30fps.mp4";  // 2 s, AAC stereo
 
-struct Video {
-  int64_t video_packets = 0;
-  int width = 0, height = 0;
-  double video_seconds = 0, audio_seconds = 0;
-  std::string audio_codec;
-};
-
-Video probe(const std::string& path) {
-  Video v;
-  AVFormatContext* ctx = nullptr;
-  if (avformat_open_input(&ctx, path.c_str(), nullptr, nullptr) < 0) return v;
-  avformat_find_stream_info(ctx, nullptr);
-  AVPacket* pkt = av_packet_alloc();
-  while (av_read_frame(ctx, pkt) >= 0) {
-    if (ctx->streams[pkt->stream_index]->codecpar->codec_type == AVMEDIA_TYPE_VIDEO) {
-      ++v.video_packets;
-    }
-    av_packet_unref(pkt);
-  }
-  av_packet_free(&pkt);
-  for (unsigned i = 0; i < ctx->nb_streams; ++i) {
-    const AVStream* s = ctx->streams[i];
-    const double seconds = s->duration * av_q2d(s->time_base);
-    if (s->codecpar->codec_type == AVMEDIA_TYPE_VIDEO) {
-      v.width = s->codecpar->width;
-      v.height = s->codecpar->height;
-      v.video_seconds = seconds;
-    } else if (s->codecpar->codec_type == AVMEDIA_TYPE_AUDIO) {
-      v.audio_codec = avcodec_get_name(s->codecpar->codec_id);
-      v.audio_seconds = seconds;
-    }
-  }
-  avformat_close_input(&ctx);
-  return v;
-}
+using test::probe_mp4;
 
 size_t count_of(const std::string& text, const std::string& part) {
   size_t n = 0;
@@ -69,21 +32,11 @@ size_t count_of(const std::string& text, const std::string& part) {
   return n;
 }
 
-class RenderInputs : public ::testing::Test {
+class RenderInputs : public test::TinyModelsSuite {
  protected:
-  static void SetUpTestSuite() {
-    models_ = new test::TempDir;
-    test::write_tiny_model_set(models_->path());
-  }
-  static void TearDownTestSuite() {
-    delete models_;
-    models_ = nullptr;
-  }
-
   // With the tiny model set: the render runs to the end when the inputs are right.
   test::RunResult render(const std::string& args) {
-    return test::run_tool("render --models " + models_->path().string() +
-                          " --device cpu --batch 8 " + args);
+    return test::run_tool("render --models " + models_dir() + " --device cpu --batch 8 " + args);
   }
 
   // With a models folder that does not exist: an error about anything but the models proves that
@@ -109,11 +62,8 @@ class RenderInputs : public ::testing::Test {
     return dir;
   }
 
-  static test::TempDir* models_;
   test::TempDir out_;
 };
-
-test::TempDir* RenderInputs::models_ = nullptr;
 
 TEST_F(RenderInputs, AudioShorterThanAFrameFailsBeforeAnyModelLoadsNamingItsLength) {
   const std::string wav = kHunt + "/shorter_than_a_frame.wav";  // 0.03 s
@@ -201,7 +151,7 @@ TEST_F(RenderInputs, SixtyFpsRendersEveryFrameOfAStreamedWav) {
       render("--quiet --fps 60 --avatar " + kAvatar + " --audio " + kStreamedWav + " --out " + out);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(r.output.find("frame #"), std::string::npos) << "no native backtrace\n" << r.output;
-  const Video v = probe(out);
+  const test::Mp4Info v = probe_mp4(out);
   EXPECT_EQ(v.video_packets, 120) << "2 s at 60 fps";
   EXPECT_NEAR(v.video_seconds, 2.0, 1.0 / 60);
   EXPECT_EQ(v.audio_codec, "aac");
@@ -213,7 +163,7 @@ TEST_F(RenderInputs, VideoFileAsAudioGivesItsAudio) {
   const test::RunResult r =
       render("--quiet --fps 10 --avatar " + kAvatar + " --audio " + kRotatedMp4 + " --out " + out);
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  const Video v = probe(out);
+  const test::Mp4Info v = probe_mp4(out);
   EXPECT_EQ(v.video_packets, 20) << "2 s at 10 fps";
   EXPECT_EQ(v.audio_codec, "aac");
   EXPECT_NEAR(v.audio_seconds, 2.0, 0.1);
@@ -234,7 +184,7 @@ TEST_F(RenderInputs, OddFrameSizeIsPaddedByOnePixelAndSaidOnce) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(count_of(r.output, "351x607"), 1u) << r.output;
   EXPECT_NE(r.output.find("352x608"), std::string::npos) << r.output;
-  const Video v = probe(out);
+  const test::Mp4Info v = probe_mp4(out);
   EXPECT_EQ(v.width, 352);
   EXPECT_EQ(v.height, 608);
   EXPECT_EQ(v.video_packets, 10);
