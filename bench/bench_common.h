@@ -23,14 +23,14 @@ inline nlohmann::ordered_json run_settings(const torch::Device& device, torch::S
           {"threads", torch::get_num_threads()},
           {"blas_threads", host::openblas_threads()},
           {"torch", TORCH_VERSION},
-          {"allocator", a.allocations ? nlohmann::ordered_json{{"kind", "caching"},
-                                                               {"allocations", a.allocations},
-                                                               {"reused", a.reused},
-                                                               {"peak_bytes", a.peak_bytes}}
-                                      : nlohmann::ordered_json{{"kind", "system"}}}};
+          {"allocator", a.installed ? nlohmann::ordered_json{{"kind", "caching"},
+                                                             {"allocations", a.allocations},
+                                                             {"reused", a.reused},
+                                                             {"peak_bytes", a.peak_bytes}}
+                                    : nlohmann::ordered_json{{"kind", "system"}}}};
 }
 
-// --allocator: "caching" (what the tool and the OBS module use, host/caching_cpu_allocator.h) or
+// --allocator: "caching" (what the tool installs, host/caching_cpu_allocator.h) or
 // "system" (LibTorch's default, glibc), to measure what the cache saves.
 inline void use_allocator(const std::string& name) {
   if (name == "caching") {

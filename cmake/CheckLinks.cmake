@@ -1,6 +1,6 @@
 # musetalk_forbid_links(TARGET REGEX): fails the configure step when TARGET links, directly or
 # through any target it links, a library whose name matches REGEX. Keeps musetalk_core free of
-# FFmpeg and OpenCV, which the OBS module must not pull in through it.
+# FFmpeg and OpenCV, which a plugin such as the OBS source must not pull in through it.
 function(_musetalk_collect_links target out_var)
   set(seen ${${out_var}})
   foreach(property LINK_LIBRARIES INTERFACE_LINK_LIBRARIES)

@@ -48,6 +48,17 @@ TEST_F(CachingCpuAllocator, FreeCacheStaysWithinItsLimit) {
   EXPECT_GT(stats.cached_bytes, 0);
 }
 
+TEST_F(CachingCpuAllocator, TrimGivesTheCacheBack) {
+  { torch::Tensor t = torch::empty({8 << 20}, torch::kUInt8); }
+  EXPECT_GT(caching_cpu_allocator_stats().cached_bytes, 0);
+  trim_caching_cpu_allocator();
+  const CpuAllocatorStats stats = caching_cpu_allocator_stats();
+  EXPECT_TRUE(stats.installed);
+  EXPECT_EQ(stats.cached_bytes, 0);
+  torch::Tensor again = torch::ones({8 << 20}, torch::kUInt8);  // still allocates after a trim
+  EXPECT_EQ(again.sum().item<int64_t>(), int64_t{8} << 20);
+}
+
 TEST_F(CachingCpuAllocator, ValuesSurviveReuseAndConvolutionsRun) {
   torch::manual_seed(0);
   const torch::Tensor x = torch::randn({2, 16, 128, 128});

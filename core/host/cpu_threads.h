@@ -1,7 +1,7 @@
 #pragma once
 // CPU threads for inference: LibTorch's intra-op pool and, when LibTorch's BLAS is OpenBLAS,
 // OpenBLAS's own pool. Process-wide, so only a host program (the `musetalk` tool, a benchmark,
-// the OBS module) sets them, once, at start; the engine never does.
+// a plugin module) sets them, once, at start; the engine never does.
 
 namespace musetalk::host {
 
