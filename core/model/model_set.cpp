@@ -59,6 +59,48 @@ void load_weights(Module& module, const std::string& path, const NameMapper& map
   load_strict(*module, load_state_dict(path), path, mapper);
 }
 
+// One loader per network, in two steps: its config file required and parsed, then its weight
+// file required, the network built from the config and the weights strict-loaded (on the CPU in
+// float32). load_model_set and check_network_loads both load through these, so
+// `models check --verify` cannot drift from what render does.
+nn::UNetConfig unet_config(const ModelPaths& p) {
+  require_file(p.unet_config);
+  return parse_config(p.unet_config, nn::UNetConfig::from_json);
+}
+
+nn::UNet2DConditionModel load_unet(const nn::UNetConfig& config, const ModelPaths& p) {
+  require_file(p.unet_weights);
+  nn::UNet2DConditionModel unet(config);
+  load_weights(unet, p.unet_weights);
+  return unet;
+}
+
+nn::VaeConfig vae_config(const ModelPaths& p) {
+  require_file(p.vae_config);
+  return parse_config(p.vae_config, nn::VaeConfig::from_json);
+}
+
+nn::AutoencoderKL load_vae(const nn::VaeConfig& config, const ModelPaths& p) {
+  require_file(p.vae_weights);
+  nn::AutoencoderKL vae(config);
+  load_weights(vae, p.vae_weights, nn::vae_name_mapper());
+  return vae;
+}
+
+nn::WhisperConfig whisper_config(const ModelPaths& p) {
+  require_file(p.whisper_config);
+  return parse_config(p.whisper_config, [&](const nlohmann::ordered_json& j) {
+    return nn::WhisperConfig::from_json(j, p.whisper_config);
+  });
+}
+
+nn::WhisperEncoder load_whisper(const nn::WhisperConfig& config, const ModelPaths& p) {
+  require_file(p.whisper_weights);
+  nn::WhisperEncoder whisper(config);
+  load_weights(whisper, p.whisper_weights, nn::whisper_name_mapper());
+  return whisper;
+}
+
 std::vector<torch::nn::Module*> modules(ModelSet& set) {
   return {set.unet.get(), set.vae.get(), set.whisper.get()};
 }
@@ -100,55 +142,35 @@ ModelPaths ModelPaths::in(const std::string& dir, UNetVersion version) {
 }
 
 ModelSet load_model_set(const ModelPaths& paths, torch::Device device, torch::ScalarType dtype) {
+  // Every file present and every config parsed before the first weight file is read, so a
+  // missing or broken file fails in a second rather than after the others have loaded.
   require_files(paths);
   ModelSet set;
   set.device = device;
   set.dtype = dtype;
-  set.unet_config = parse_config(paths.unet_config, nn::UNetConfig::from_json);
-  set.vae_config = parse_config(paths.vae_config, nn::VaeConfig::from_json);
-  set.whisper_config = parse_config(paths.whisper_config, [&](const nlohmann::ordered_json& j) {
-    return nn::WhisperConfig::from_json(j, paths.whisper_config);
-  });
-
-  set.unet = nn::UNet2DConditionModel(set.unet_config);
-  load_weights(set.unet, paths.unet_weights);
-  set.vae = nn::AutoencoderKL(set.vae_config);
-  load_weights(set.vae, paths.vae_weights, nn::vae_name_mapper());
-  set.whisper = nn::WhisperEncoder(set.whisper_config);
-  load_weights(set.whisper, paths.whisper_weights, nn::whisper_name_mapper());
-
+  set.unet_config = unet_config(paths);
+  set.vae_config = vae_config(paths);
+  set.whisper_config = whisper_config(paths);
+  set.unet = load_unet(set.unet_config, paths);
+  set.vae = load_vae(set.vae_config, paths);
+  set.whisper = load_whisper(set.whisper_config, paths);
   make_ready(set);
   return set;
 }
 
 void check_network_loads(const ModelPaths& paths, Network network) {
-  // The steps of load_model_set for one network, with the same helpers and so the same errors;
-  // the network goes out of scope before the next one is built.
+  // load_model_set's loader for that one network; it goes out of scope before the next is built.
   torch::NoGradGuard no_grad;
   switch (network) {
-    case Network::UNet: {
-      require_file(paths.unet_config);
-      require_file(paths.unet_weights);
-      nn::UNet2DConditionModel unet(parse_config(paths.unet_config, nn::UNetConfig::from_json));
-      load_weights(unet, paths.unet_weights);
+    case Network::UNet:
+      load_unet(unet_config(paths), paths);
       return;
-    }
-    case Network::Vae: {
-      require_file(paths.vae_config);
-      require_file(paths.vae_weights);
-      nn::AutoencoderKL vae(parse_config(paths.vae_config, nn::VaeConfig::from_json));
-      load_weights(vae, paths.vae_weights, nn::vae_name_mapper());
+    case Network::Vae:
+      load_vae(vae_config(paths), paths);
       return;
-    }
-    case Network::Whisper: {
-      require_file(paths.whisper_config);
-      require_file(paths.whisper_weights);
-      nn::WhisperEncoder whisper(parse_config(paths.whisper_config, [&](const auto& j) {
-        return nn::WhisperConfig::from_json(j, paths.whisper_config);
-      }));
-      load_weights(whisper, paths.whisper_weights, nn::whisper_name_mapper());
+    case Network::Whisper:
+      load_whisper(whisper_config(paths), paths);
       return;
-    }
   }
 }
 

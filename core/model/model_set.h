@@ -43,10 +43,10 @@ ModelSet load_model_set(const ModelPaths& paths, torch::Device device, torch::Sc
 
 enum class Network { UNet, Vae, Whisper };
 
-// Whether one network of the set loads as load_model_set loads it: its files present, its config
-// parsed, the network built and its weights strict-loaded (every name and shape), on the CPU in
-// float32, then released. Memory peaks at that one network and its weight file, not the set.
-// Throws the Error load_model_set throws for that network.
+// Whether one network of the set loads as load_model_set loads it (through the same per-network
+// loader): its files present, its config parsed, the network built and its weights strict-loaded
+// (every name and shape), on the CPU in float32, then released. Memory peaks at that one network
+// and its weight file, not the set. Throws the Error load_model_set throws for that network.
 void check_network_loads(const ModelPaths& paths, Network network);
 
 // The released configurations (the config structs' defaults: musetalk.json v1.5, sd-vae-ft-mse,
