@@ -2,6 +2,7 @@
 // Reading weight files as released: torch.save zip archives, legacy (pre-1.6) torch.save files,
 // safetensors and plain pickles, told apart by their content, never by the file extension.
 
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -30,6 +31,9 @@ struct Checkpoint {
   PickleDocument document;  // the pickled object (no root for safetensors)
   // Every torch tensor by flattened name ("state_dict.conv.weight"), in file order.
   std::vector<std::pair<std::string, TensorData>> tensors;
+  // A safetensors header's "__metadata__" (free-form string -> string; other values are left
+  // out, never an error). Empty for the other containers.
+  std::map<std::string, std::string> metadata;
 
   const Value* root() const;  // nullptr for safetensors
   const TensorData* find(const std::string& name) const;

@@ -39,7 +39,13 @@ void read_safetensors(const std::string& path, const ReadOptions& options, Check
   const uint64_t data_size = file.size() - data_start;
 
   for (const auto& [name, info] : header.items()) {
-    if (name == "__metadata__") continue;
+    if (name == "__metadata__") {
+      if (!info.is_object()) continue;
+      for (const auto& [key, value] : info.items()) {
+        if (value.is_string()) out.metadata[key] = value.get<std::string>();
+      }
+      continue;
+    }
     auto storage = std::make_shared<StorageData>();
     storage->dtype = parse_dtype(json_get<std::string>(info, "dtype"));
     storage->key = name;
