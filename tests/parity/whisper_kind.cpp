@@ -2,11 +2,20 @@
 // 0, the encoder's hidden states of segment 0 and chosen rows of MuseTalk's per-frame windows,
 // with the encoder on the case's device and dtype.
 
+#include <gtest/gtest.h>
+
+#include <charconv>
+#include <cstdint>
+#include <fstream>
+#include <string>
+
 #include "audio/audio_features.h"
 #include "audio/log_mel.h"
-#include "files/file_source.h"
+#include "files/checkpoint.h"
+#include "files/error.h"
 #include "nn/whisper_encoder.h"
 #include "parity/parity_case.h"
+#include "test_support.h"
 #include "torch_io/strict_load.h"
 
 namespace musetalk::parity {
@@ -14,18 +23,21 @@ namespace {
 
 using torch::indexing::Slice;
 
-// The video frame rate the case was made for: "fps" in the safetensors header's __metadata__
-// (stored as a string), 25 when absent.
+// The video frame rate the case was made for: "fps" in the io file's safetensors __metadata__
+// (metadata values are strings), 25 when absent. Throws Error when it is not a positive integer.
 int64_t io_fps(const std::string& path) {
-  files::FileSource source(path);
-  const std::vector<uint8_t> size_bytes = source.read(0, 8);
-  uint64_t header_size = 0;
-  for (int i = 7; i >= 0; --i) header_size = (header_size << 8) | size_bytes[i];
-  const std::vector<uint8_t> header = source.read(8, header_size);
-  const nlohmann::ordered_json json = files::parse_json(std::string(header.begin(), header.end()));
-  const nlohmann::ordered_json* metadata = files::json_find(json, "__metadata__");
-  const nlohmann::ordered_json* fps = metadata ? files::json_find(*metadata, "fps") : nullptr;
-  return fps ? std::stoll(fps->get<std::string>()) : 25;
+  files::ReadOptions header_only;
+  header_only.load_data = false;
+  const files::Checkpoint io = files::read_checkpoint(path, header_only);
+  const auto fps = io.metadata.find("fps");
+  if (fps == io.metadata.end()) return 25;
+  const std::string& text = fps->second;
+  int64_t value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size() || value <= 0) {
+    throw Error(path, "__metadata__ \"fps\" is \"" + text + "\", not a positive integer");
+  }
+  return value;
 }
 
 void run_whisper(Case& c) {
@@ -64,6 +76,28 @@ REGISTER_PARITY_KIND("whisper", run_whisper, /*runs_networks=*/true, /*waivers=*
                      {{"mel0",
                        "the log-mel runs in float32 whatever the encoder's dtype "
                        "(core/audio/audio_features.cpp whisper_hidden_states)"}});
+
+// A safetensors file with one float32 tensor and the __metadata__ object metadata_json, written
+// byte by byte because the project's writer writes no metadata.
+void write_with_metadata(const std::string& path, const std::string& metadata_json) {
+  const std::string header = R"({"__metadata__":)" + metadata_json +
+                             R"(,"x":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})";
+  std::string bytes;
+  for (int i = 0; i < 8; ++i) bytes.push_back(static_cast<char>((header.size() >> (8 * i)) & 0xff));
+  bytes += header;
+  bytes.append(4, '\0');
+  std::ofstream(path, std::ios::binary) << bytes;
+}
+
+TEST(WhisperParity, FpsComesFromTheIoMetadata) {
+  test::TempDir dir;
+  write_with_metadata(dir.file("30.safetensors"), R"({"fps":"30","segments":"1"})");
+  EXPECT_EQ(io_fps(dir.file("30.safetensors")), 30);
+  write_with_metadata(dir.file("none.safetensors"), R"({"segments":"1"})");
+  EXPECT_EQ(io_fps(dir.file("none.safetensors")), 25);
+  write_with_metadata(dir.file("bad.safetensors"), R"({"fps":"25.5"})");
+  EXPECT_THROW(io_fps(dir.file("bad.safetensors")), Error);
+}
 
 }  // namespace
 }  // namespace musetalk::parity
