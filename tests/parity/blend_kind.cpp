@@ -5,9 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
-#include <filesystem>
 
 #include "parity/parity_case.h"
+#include "parity/parity_run.h"
 #include "pipeline/compositor.h"
 #include "test_support.h"
 
@@ -49,14 +49,8 @@ REGISTER_PARITY_KIND("blend", run_blend, /*runs_networks=*/false, /*waivers=*/
 // blend manifest of the fixtures folder.
 TEST(BlendParity, ResizeFaceMatchesCv2InterLinear) {
   int checked = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(test::fixtures_dir())) {
-    const std::string file = entry.path().filename().string();
-    const std::string suffix = ".manifest.json";
-    if (file.size() <= suffix.size() ||
-        file.compare(file.size() - suffix.size(), suffix.size(), suffix) != 0) {
-      continue;
-    }
-    Case c(entry.path().string());
+  for (const std::string& path : manifest_paths(test::fixtures_dir())) {
+    Case c(path);
     if (c.kind() != "blend") continue;
     SCOPED_TRACE(c.name());
     ++checked;

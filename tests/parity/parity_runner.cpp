@@ -9,26 +9,21 @@
 //   Parity.FixturesFolderHasManifests               an empty or missing folder fails
 //
 // Kinds whose issue is still open are skipped by name; any other kind without a runner fails.
+// run_case (parity_run.h) decides each case; this file only lists them.
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <cctype>
-#include <cstdio>
 #include <filesystem>
 #include <set>
 
-#include "files/error.h"
 #include "parity/parity_case.h"
+#include "parity/parity_run.h"
 #include "test_support.h"
 
 namespace musetalk::parity {
 namespace {
 
 namespace fs = std::filesystem;
-
-// Kinds whose runners the issue "Avatar creation in C++: S3FD, DWPose, BiSeNet ..." adds.
-const std::set<std::string> kPendingKinds = {"s3fd", "bisenet", "dwpose"};
-const char* const kPendingIssue = "Avatar creation in C++: S3FD, DWPose, BiSeNet ...";
 
 struct ManifestParam {
   std::string path;
@@ -38,26 +33,6 @@ struct ManifestParam {
 // Listed by gtest as "# GetParam() = <path>".
 void PrintTo(const ManifestParam& p, std::ostream* os) {
   *os << p.path;
-}
-
-const std::string kManifestSuffix = ".manifest.json";
-
-// The folder's manifests, sorted. Never throws: a missing folder gives none, which
-// FixturesFolderHasManifests reports.
-std::vector<std::string> manifest_paths() {
-  std::vector<std::string> paths;
-  std::error_code ec;
-  for (fs::directory_iterator it(test::fixtures_dir(), ec), end; !ec && it != end;
-       it.increment(ec)) {
-    const std::string name = it->path().filename().string();
-    if (name.size() > kManifestSuffix.size() &&
-        name.compare(name.size() - kManifestSuffix.size(), kManifestSuffix.size(),
-                     kManifestSuffix) == 0) {
-      paths.push_back(it->path().string());
-    }
-  }
-  std::sort(paths.begin(), paths.end());
-  return paths;
 }
 
 // Test names may hold only letters, digits and '_': other characters of a stem become '_', and
@@ -79,7 +54,7 @@ std::vector<ManifestParam> params_for(const std::vector<std::string>& paths) {
 }
 
 std::vector<ManifestParam> all_manifests() {
-  return params_for(manifest_paths());
+  return params_for(manifest_paths(test::fixtures_dir()));
 }
 
 // Manifests whose kind has a runner that runs networks. A manifest that does not parse is left
@@ -100,84 +75,11 @@ std::string param_name(const testing::TestParamInfo<ManifestParam>& info) {
   return info.param.test_name;
 }
 
-std::string result_label(const Comparison& r) {
-  return r.io.empty() ? r.output : r.output + "[" + r.io + "]";
-}
-
-// Runs one manifest in one precision and reports every output; see the file comment.
+// Runs one manifest in one precision and reports every failure run_case finds.
 void run_manifest(const std::string& path, const Precision& precision) {
-  std::unique_ptr<Case> c;
-  try {
-    c = std::make_unique<Case>(path, precision);
-  } catch (const std::exception& e) {
-    FAIL() << e.what();
-  }
-  auto runner = kind_runners().find(c->kind());
-  if (runner == kind_runners().end()) {
-    if (kPendingKinds.count(c->kind())) {
-      GTEST_SKIP() << "kind " << c->kind() << ": waits for issue \"" << kPendingIssue << "\"";
-    }
-    FAIL() << c->name() << ": no runner for kind \"" << c->kind() << "\"";
-  }
-  const KindRunner& kind = runner->second;
-  std::printf("%s: %s, kind %s, %s\n", c->name().c_str(), path.c_str(), c->kind().c_str(),
-              precision.name().c_str());
-
-  for (const std::string& problem : c->tolerance_problems()) {
-    ADD_FAILURE() << c->name() << ": " << problem;
-  }
-
-  try {
-    torch::InferenceMode inference;
-    kind.run(*c);
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << c->name() << " (" << precision.name() << "): " << e.what();
-  }
-
-  for (const Comparison& r : c->results()) {
-    char values[64] = "max_abs -         differing -     ";
-    if (r.compared) {
-      std::snprintf(values, sizeof values, "max_abs %-9.3g differing %.4f", r.max_abs,
-                    r.fraction_differing);
-    }
-    std::printf("%-8s %-16s %-24s %s  tolerance %s%s\n", r.ok ? "ok" : "FAILED", c->name().c_str(),
-                result_label(r).c_str(), values, r.tolerance.c_str(),
-                r.problem.empty() ? "" : ("  " + r.problem).c_str());
-    EXPECT_TRUE(r.ok) << c->name() << " output " << result_label(r) << ": " << values
-                      << " tolerance " << r.tolerance << " " << r.problem;
-  }
-
-  // Every listed output must have been compared (for every io case) unless waived, and a
-  // waiver must not cover an output that was compared after all.
-  std::vector<std::string> io_cases;
-  for (const std::string& file : c->io_files()) io_cases.push_back(c->io_case(file));
-  auto compared = [&](const std::string& output, const std::string& io) {
-    return std::any_of(c->results().begin(), c->results().end(),
-                       [&](const Comparison& r) { return r.output == output && r.io == io; });
-  };
-  auto waiver_for = [&](const std::string& output) -> const Waiver* {
-    for (const Waiver& w : kind.waivers) {
-      if (output_matches(w.output, output)) return &w;
-    }
-    return nullptr;
-  };
-  for (const std::string& output : c->listed_outputs()) {
-    for (const std::string& io : io_cases) {
-      const Waiver* waiver = waiver_for(output);
-      const std::string label = io.empty() ? output : output + "[" + io + "]";
-      if (compared(output, io)) {
-        EXPECT_EQ(waiver, nullptr)
-            << c->name() << ": " << label << " is compared but waived; drop the waiver";
-      } else if (waiver) {
-        std::printf("waived   %-16s %-24s %s\n", c->name().c_str(), label.c_str(),
-                    waiver->reason.c_str());
-      } else {
-        std::printf("FAILED   %-16s %-24s not compared\n", c->name().c_str(), label.c_str());
-        ADD_FAILURE() << c->name() << ": listed output " << label
-                      << " was not compared and has no waiver in the " << c->kind() << " runner";
-      }
-    }
-  }
+  const CaseOutcome outcome = run_case(path, precision);
+  for (const std::string& failure : outcome.failures) ADD_FAILURE() << failure;
+  if (!outcome.skipped.empty()) GTEST_SKIP() << outcome.skipped;
 }
 
 class Manifest : public testing::TestWithParam<ManifestParam> {};
@@ -205,7 +107,7 @@ GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(Manifest);
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(NetworkManifest);
 
 TEST(Parity, FixturesFolderHasManifests) {
-  EXPECT_FALSE(manifest_paths().empty())
+  EXPECT_FALSE(manifest_paths(test::fixtures_dir()).empty())
       << "no *" << kManifestSuffix << " in " << test::fixtures_dir()
       << " (set MUSETALK_FIXTURES to the fixtures folder)";
 }
