@@ -34,7 +34,8 @@ struct Comparison {
   double fraction_differing = 0;
   std::string tolerance;  // the bound applied, as the manifest states it (+ scaling)
   bool ok = false;
-  std::string problem;  // why it failed besides the values: dtype, shape, manifest
+  // Why it failed: the manifest, dtype, shape, NaN or infinity, or the bound a value exceeded.
+  std::string problem;
 };
 
 class Case {
@@ -76,8 +77,9 @@ class Case {
   // Compares one output (any device) with the stored tensor under its tolerance. An integer
   // reference needs exactly its dtype; a float one needs float32, or in reduced precision the
   // case's dtype (float32 only for the kind's full_precision outputs). Values are compared
-  // after upcasting to float64; in reduced precision the bound of an output computed in the
-  // reduced dtype is scaled (reduced_precision_bound in parity_case.cpp).
+  // after upcasting to float64; a NaN or infinity in the result fails. In reduced precision an
+  // output computed in the reduced dtype is held to the scaled max_abs bound alone
+  // (reduced_precision_bound in parity_case.cpp), without max_fraction_differing.
   // io: the io file's stem, for manifests with several.
   void check(const std::string& output, const torch::Tensor& got, const torch::Tensor& expected,
              const std::string& io = "");
