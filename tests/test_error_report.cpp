@@ -13,13 +13,13 @@ namespace musetalk::tools {
 namespace {
 
 template <typename Throw>
-std::string report_of(Throw fn) {
+std::string report_of(Throw fn, const std::string& memory_fix = kMemoryFix) {
   std::ostringstream out;
   try {
     fn();
     ADD_FAILURE() << "nothing thrown";
   } catch (...) {
-    EXPECT_EQ(report_error(std::current_exception(), out), 1);
+    EXPECT_EQ(report_error(std::current_exception(), out, memory_fix), 1);
   }
   return out.str();
 }
@@ -43,10 +43,25 @@ TEST(ErrorReport, TorchCheckFailureKeepsItsMessage) {
   EXPECT_NE(text.find("\n  fix: "), std::string::npos) << text;
 }
 
-TEST(ErrorReport, AllocationFailureSaysOutOfMemoryWithAFix) {
+TEST(ErrorReport, AllocationFailureSaysOutOfMemoryWithAFixForAnyCommand) {
   const std::string text = report_of([] { throw std::bad_alloc(); });
-  EXPECT_NE(text.find("out of memory"), std::string::npos) << text;
-  EXPECT_NE(text.find("--batch"), std::string::npos) << text;
+  EXPECT_EQ(text, std::string("error: out of memory\n  fix: ") + kMemoryFix + "\n");
+  EXPECT_EQ(text.find("--"), std::string::npos) << "no command's options\n" << text;
+}
+
+TEST(ErrorReport, AllocationFailureTakesTheCommandsOwnFix) {
+  const std::string fix = "use a smaller --batch";
+  EXPECT_EQ(report_of([] { throw std::bad_alloc(); }, fix),
+            "error: out of memory\n  fix: " + fix + "\n");
+  const std::string text = report_of(
+      [] {
+        TORCH_CHECK_WITH(OutOfMemoryError, false, "CPU out of memory: tried to allocate 8 EiB");
+      },
+      fix);
+  EXPECT_EQ(text.rfind("error: out of memory: CPU out of memory: tried to allocate 8 EiB", 0), 0u)
+      << text;
+  EXPECT_NE(text.find("\n  fix: " + fix + "\n"), std::string::npos) << text;
+  EXPECT_EQ(text.find("frame #"), std::string::npos) << text;
 }
 
 TEST(ErrorReport, UserErrorIsPrintedAsItIs) {

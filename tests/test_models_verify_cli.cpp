@@ -80,5 +80,31 @@ TEST(ModelsVerify, ConfigThatDoesNotFitTheWeightsFailsWithRendersMessage) {
       << check.output;
 }
 
+TEST(ModelsVerify, ANetworkFailingInsideLibTorchIsReportedAndTheCheckGoesOn) {
+  test::TempDir dir;
+  write_render_models(dir.path());
+  // A UNet whose cross-attention projections would need 2^52 x 32 floats: LibTorch's allocator
+  // refuses (a c10::Error, not a musetalk::Error) while the network is built.
+  const fs::path config = dir.path() / "musetalkV15/musetalk.json";
+  const std::string text = read_text(config);
+  const std::string changed =
+      std::regex_replace(text, std::regex("\"cross_attention_dim\": *[0-9]+"),
+                         "\"cross_attention_dim\": 4503599627370496");
+  ASSERT_NE(changed, text);
+  test::write_text(config, changed);
+
+  const test::RunResult r =
+      test::run_tool("models check --for render --verify --models " + dir.path().string());
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("DOES NOT LOAD  UNet v1.5"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("error: out of memory: "), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("--batch"), std::string::npos) << "render's options\n" << r.output;
+  EXPECT_EQ(r.output.find("frame #"), std::string::npos) << "no backtrace\n" << r.output;
+  EXPECT_TRUE(std::regex_search(r.output, std::regex("loads +VAE"))) << "the check went on\n"
+                                                                     << r.output;
+  EXPECT_TRUE(std::regex_search(r.output, std::regex("loads +Whisper"))) << r.output;
+  EXPECT_NE(r.output.find("1 network(s) do not load"), std::string::npos) << r.output;
+}
+
 }  // namespace
 }  // namespace musetalk

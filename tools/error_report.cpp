@@ -12,10 +12,6 @@ namespace {
 
 constexpr int kExitError = 1;
 
-const char* kMemoryFix =
-    "use a smaller --batch, a lower --precision (fp16 on CUDA, bf16 on the CPU) or a device "
-    "with more free memory";
-
 bool is_allocation_failure(const c10::Error& e) {
   if (dynamic_cast<const c10::OutOfMemoryError*>(&e)) return true;
   const std::string text = e.what_without_backtrace();
@@ -25,7 +21,8 @@ bool is_allocation_failure(const c10::Error& e) {
 
 }  // namespace
 
-int report_error(const std::exception_ptr& error, std::ostream& out) {
+int report_error(const std::exception_ptr& error, std::ostream& out,
+                 const std::string& memory_fix) {
   try {
     std::rethrow_exception(error);
   } catch (const Error& e) {
@@ -34,14 +31,14 @@ int report_error(const std::exception_ptr& error, std::ostream& out) {
     std::string text = e.what_without_backtrace();
     while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
     if (is_allocation_failure(e)) {
-      out << "error: out of memory: " << text << "\n  fix: " << kMemoryFix << "\n";
+      out << "error: out of memory: " << text << "\n  fix: " << memory_fix << "\n";
     } else {
       out << "error: internal error: " << text
           << "\n  fix: this is a bug in musetalk, not a fault of your input; please report it "
              "with the command line and this message\n";
     }
   } catch (const std::bad_alloc&) {
-    out << "error: out of memory\n  fix: " << kMemoryFix << "\n";
+    out << "error: out of memory\n  fix: " << memory_fix << "\n";
   } catch (const std::exception& e) {
     out << "error: " << e.what() << "\n";
   } catch (...) {

@@ -24,6 +24,8 @@ int main(int argc, char** argv) {
   try {
     return run ? run() : 0;
   } catch (...) {
-    return musetalk::tools::report_error(std::current_exception(), std::cerr);
+    const char* memory_fix = app.got_subcommand("render") ? musetalk::tools::kRenderMemoryFix
+                                                          : musetalk::tools::kMemoryFix;
+    return musetalk::tools::report_error(std::current_exception(), std::cerr, memory_fix);
   }
 }

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "commands.h"
+#include "error_report.h"
 #include "files/checkpoint.h"
 #include "files/error.h"
 #include "files/json_file.h"
@@ -102,10 +103,14 @@ int check_loads(const CheckOptions& opt, const std::set<std::string>& unusable) 
     try {
       check_network_loads(paths, n.network);
       std::printf("  loads    %-10s %s + %s\n", n.name, n.config.c_str(), n.weights.c_str());
-    } catch (const Error& e) {
+    } catch (const std::exception& e) {
+      // musetalk::Error (what render stops with), and also LibTorch's c10::Error or
+      // std::bad_alloc: that network does not load, and the check goes on with the next one.
       ++failed;
-      std::printf("  DOES NOT LOAD  %s; render stops with:\n", n.name);
-      std::cout << "error: " << e.what() << "\n";
+      std::printf("  DOES NOT LOAD  %s; %s:\n", n.name,
+                  dynamic_cast<const Error*>(&e) ? "render stops with" : "loading it failed with");
+      std::fflush(stdout);
+      report_error(std::current_exception(), std::cout);
     }
   }
   return failed;

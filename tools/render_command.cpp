@@ -126,6 +126,10 @@ int render_command(const RenderOptions& o) {
 
 }  // namespace
 
+const char* const kRenderMemoryFix =
+    "use a smaller --batch, a lower --precision (fp16 on CUDA, bf16 on the CPU) or a device "
+    "with more free memory";
+
 void add_render_command(CLI::App& app, CommandRunner& run) {
   auto o = std::make_shared<RenderOptions>();
   CLI::App* cmd = app.add_subcommand("render", "Render an avatar speaking an audio file to MP4");
