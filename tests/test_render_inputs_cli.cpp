@@ -98,6 +98,9 @@ TEST_F(RenderInputs, EveryCheckWithoutAModelComesBeforeTheModelsLoad) {
   fs::copy_file(kRotatedMp4, audio_copy);
   fs::create_directory(out_.path() / "existing");
   const std::string existing = (out_.path() / "existing").string();
+  // Left by a killed render, or someone's own folder: refused, not deleted.
+  fs::create_directory(out_.path() / "staged.partial");
+  const std::string staged = (out_.path() / "staged").string();
   const std::vector<std::pair<std::string, std::string>> cases = {
       {ok + " --out " + existing, existing + ": is a folder"},
       {ok + " --out " + out_.file("talk.avi"), "ends in .avi"},
@@ -107,6 +110,7 @@ TEST_F(RenderInputs, EveryCheckWithoutAModelComesBeforeTheModelsLoad) {
       {"--avatar " + kAvatar + " --audio " + audio_copy + " --out " + audio_copy,
        "is the --audio file"},
       {ok + out + " --frames-dir " + existing, existing + ": already exists"},
+      {ok + out + " --frames-dir " + staged, staged + ".partial: already exists"},
       {ok + out + " --crf 52", "--crf 52"},
       {ok + out + " --crf -1", "--crf -1"},
       {ok + out + " --batch 0", "--batch 0"},
@@ -123,6 +127,7 @@ TEST_F(RenderInputs, EveryCheckWithoutAModelComesBeforeTheModelsLoad) {
   }
   EXPECT_FALSE(fs::exists(out_.file("talk.mp4")));
   EXPECT_TRUE(fs::exists(audio_copy)) << "the input is never replaced";
+  EXPECT_TRUE(fs::is_directory(staged + ".partial")) << "never deleted";
 }
 
 TEST_F(RenderInputs, Fp16OnTheCpuIsRefusedWithTheSettingsThatWork) {

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "adapters/file_adapters.h"
 #include "audio/audio_features.h"
 #include "files/error.h"
 #include "model/runtime_options.h"
@@ -87,6 +88,13 @@ void check_frames_dir(const std::string& dir) {
     throw Error(dir, "already exists",
                 "give --frames-dir a folder that does not exist yet (render creates it with one "
                 "PNG per frame)");
+  }
+  const std::string staging = adapters::frames_staging_dir(dir);
+  if (fs::exists(staging, ec)) {
+    throw Error(staging,
+                "already exists, where render would write the PNGs before renaming it to " + dir,
+                "remove it (a render that was killed can leave it behind) or choose another "
+                "--frames-dir");
   }
   // The nearest existing folder above it, where render creates it (and any missing parents).
   fs::path parent = fs::absolute(dir, ec).parent_path();

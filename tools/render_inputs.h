@@ -17,7 +17,8 @@ namespace musetalk::tools {
 // process can create files in, and not the --audio file itself.
 void check_output_file(const std::string& out, const std::string& audio);
 
-// --frames-dir: "" (none) or a path that does not exist yet, below a folder this process can
+// --frames-dir: "" (none) or a path that does not exist yet, nor its staging folder
+// (adapters::frames_staging_dir, which render never deletes), below a folder this process can
 // create folders in.
 void check_frames_dir(const std::string& dir);
 

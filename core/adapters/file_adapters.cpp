@@ -1,6 +1,7 @@
 #include "adapters/file_adapters.h"
 
 #include <filesystem>
+#include <utility>
 
 #include "files/error.h"
 #include "media/image_io.h"
@@ -24,7 +25,31 @@ std::string numbered_png(const std::string& dir, int64_t i) {
   return (fs::path(dir) / name).string();
 }
 
+// A folder this scope created, removed when the scope is left unless keep() took it over: the
+// frames' staging folder while the rest of the sink (the MP4 writer) may still fail to open.
+class StagingFolder {
+ public:
+  StagingFolder() = default;
+  StagingFolder(const StagingFolder&) = delete;
+  StagingFolder& operator=(const StagingFolder&) = delete;
+  ~StagingFolder() {
+    std::error_code ec;
+    if (!path_.empty()) fs::remove_all(path_, ec);
+  }
+  void hold(std::string path) { path_ = std::move(path); }
+  std::string keep() { return std::exchange(path_, std::string()); }
+
+ private:
+  std::string path_;
+};
+
 }  // namespace
+
+std::string frames_staging_dir(const std::string& frames_dir) {
+  fs::path p(frames_dir);
+  while (!p.has_filename() && p.has_relative_path()) p = p.parent_path();  // "out/frames/"
+  return p.string() + ".partial";
+}
 
 PngAvatarImages::PngAvatarImages(const avatar::Avatar& avatar, torch::Device device)
     : avatar_(avatar), device_(device) {}
@@ -40,18 +65,28 @@ torch::Tensor PngAvatarImages::mask(int j) {
 VideoFileSink::VideoFileSink(const std::string& out_path, int width, int height, int fps, int crf,
                              const std::string& audio_source, const std::string& frames_dir)
     : frames_dir_(frames_dir) {
+  StagingFolder staging;
   if (!frames_dir_.empty()) {
-    if (fs::exists(frames_dir_)) {
+    std::error_code ec;
+    if (fs::exists(frames_dir_, ec)) {
       throw Error(frames_dir_, "already exists", "choose a frames folder that does not exist yet");
     }
-    frames_partial_ = frames_dir_ + ".partial";
-    fs::remove_all(frames_partial_);
-    std::error_code ec;
-    if (!fs::create_directories(frames_partial_, ec)) {
+    const std::string partial = frames_staging_dir(frames_dir_);
+    if (fs::exists(partial, ec)) {
+      // Never removed here: it may hold someone's files.
+      throw Error(partial,
+                  "already exists, where the frame PNGs would be written before it is renamed to " +
+                      frames_dir_,
+                  "remove it (a render that was killed can leave it behind) or choose another "
+                  "frames folder");
+    }
+    if (!fs::create_directories(partial, ec)) {
       throw Error(frames_dir_, "cannot be created: " + ec.message());
     }
+    staging.hold(partial);
   }
   writer_.open(out_path, width, height, fps, crf, audio_source);
+  frames_partial_ = staging.keep();
 }
 
 VideoFileSink::~VideoFileSink() {

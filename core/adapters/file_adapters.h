@@ -22,9 +22,16 @@ class PngAvatarImages : public pipeline::AvatarImages {
   torch::Device device_;
 };
 
+// Where VideoFileSink stages the PNGs of frames_dir until finish(): "<frames_dir>.partial" beside
+// it (trailing separators dropped), which must not exist beforehand.
+std::string frames_staging_dir(const std::string& frames_dir);
+
 class VideoFileSink : public pipeline::FrameSink {
  public:
-  // frames_dir: "" or a folder that must not exist yet; filled via DIR.partial, renamed at finish.
+  // frames_dir: "" or a folder that must not exist yet; filled via frames_staging_dir(), renamed
+  // at finish, removed when the sink goes away unfinished (also when this constructor throws).
+  // Throws Error naming frames_dir when it exists, or the staging folder when that exists; and
+  // Mp4Writer::open's errors.
   VideoFileSink(const std::string& out_path, int width, int height, int fps, int crf,
                 const std::string& audio_source, const std::string& frames_dir);
   ~VideoFileSink() override;
