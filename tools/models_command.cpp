@@ -8,6 +8,7 @@
 
 #include "commands.h"
 #include "error_report.h"
+#include "files/byte_units.h"
 #include "files/checkpoint.h"
 #include "files/error.h"
 #include "files/json_file.h"
@@ -27,19 +28,6 @@ struct CheckOptions {
   std::string job = "all";
   bool verify = false;
 };
-
-std::string human_size(uintmax_t bytes) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB"};
-  double v = static_cast<double>(bytes);
-  int u = 0;
-  while (v >= 1024 && u < 3) {
-    v /= 1024;
-    ++u;
-  }
-  char buf[32];
-  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
-  return buf;
-}
 
 // Returns "" when the file opens, else the reason it does not.
 std::string open_problem(const std::string& path, const files::ModelFile& f, bool verify,
@@ -134,7 +122,7 @@ int check(const CheckOptions& opt) {
     std::string container, detail;
     std::string problem = open_problem(path, f, opt.verify, container, detail);
     std::printf("  found    %-36s %10s  %-13s %s\n", f.path.c_str(),
-                human_size(fs::file_size(path, ec)).c_str(), container.c_str(),
+                files::format_size(fs::file_size(path, ec)).c_str(), container.c_str(),
                 problem.empty() ? ("opens" + (detail.empty() ? "" : " (" + detail + ")")).c_str()
                                 : ("DOES NOT OPEN: " + problem).c_str());
     if (!problem.empty()) {

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "files/byte_units.h"
+
 namespace musetalk::tools {
 namespace {
 
@@ -15,12 +17,6 @@ constexpr auto kLineInterval = std::chrono::seconds(30);          // plain lines
 constexpr int kBarWidth = 30;
 
 }  // namespace
-
-std::string format_mib(int64_t bytes) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f MiB", static_cast<double>(bytes) / (1024.0 * 1024.0));
-  return buf;
-}
 
 std::string format_duration(double seconds) {
   const long long s = std::llround(std::max(0.0, seconds));
@@ -51,21 +47,18 @@ std::string Progress::amount(int64_t done, int64_t total) const {
     if (total > 0) s += "/" + std::to_string(total);
     return s + " frames";
   }
-  if (total <= 0) return format_mib(done);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.1f/%.1f MiB", static_cast<double>(done) / (1024.0 * 1024.0),
-                static_cast<double>(total) / (1024.0 * 1024.0));
-  return buf;
+  if (total <= 0) return files::format_mib(static_cast<double>(done));
+  return files::mib_number(static_cast<double>(done)) + "/" +
+         files::format_mib(static_cast<double>(total));
 }
 
 std::string Progress::rate_text(double per_second) const {
-  char buf[32];
   if (options_.unit == ProgressUnit::kFrames) {
+    char buf[32];
     std::snprintf(buf, sizeof buf, "%.1f fps", per_second);
-  } else {
-    std::snprintf(buf, sizeof buf, "%.1f MiB/s", per_second / (1024.0 * 1024.0));
+    return buf;
   }
-  return buf;
+  return files::format_mib(per_second) + "/s";
 }
 
 void Progress::update(int64_t done, int64_t total) {

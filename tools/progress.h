@@ -11,7 +11,8 @@
 
 namespace musetalk::tools {
 
-// What update() counts: frames (rate in fps) or bytes (shown in MiB, rate in MiB/s).
+// What update() counts: frames (rate in fps) or bytes (shown in MiB, rate in MiB/s, as
+// files/byte_units.h formats them).
 enum class ProgressUnit { kFrames, kBytes };
 
 struct ProgressOptions {
@@ -51,9 +52,6 @@ class Progress {
   std::chrono::steady_clock::time_point last_draw_{};
   std::chrono::steady_clock::time_point last_line_{};
 };
-
-// "12.3 MiB" (bytes / 2^20, one decimal).
-std::string format_mib(int64_t bytes);
 
 // A duration for humans: "7 s", "2m05s", "1h04m".
 std::string format_duration(double seconds);

@@ -1,7 +1,8 @@
 #pragma once
-// Debian's LibTorch calls whatever libblas.so.3 the system points to; the reference BLAS makes
-// every Linear and attention ~50x slower than OpenBLAS (DESIGN.md). This finds out which one
-// this process loaded.
+// Debian's LibTorch calls whatever libblas.so.3 the system's alternatives point to. The reference
+// BLAS (Debian's libblas3: plain loops, one thread, no vector kernels) makes every Linear and
+// attention many times slower than an optimised one such as OpenBLAS (libopenblas0-pthread,
+// which ./dev installs). This finds out which one this process loaded.
 
 #include <string>
 

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <vector>
 
+#include "files/byte_units.h"
 #include "files/error.h"
 #include "net/sha256.h"
 
@@ -136,12 +137,6 @@ void common_options(CURL* curl, const std::string& url, const DownloadOptions& o
     if (error_buffer[0]) problem += " (" + std::string(error_buffer) + ")";
   }
   throw Error(url, problem, kNetworkFix);
-}
-
-std::string human_bytes(double bytes) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f MiB", bytes / (1024.0 * 1024.0));
-  return buf;
 }
 
 // Forwards curl's transfer progress to DownloadOptions::on_progress as bytes of the whole file.
@@ -288,7 +283,7 @@ DownloadOutcome download_file(const std::string& url, const std::string& dest,
     offset = 0;
   }
   if (offset > 0) {
-    if (log) *log << "  resuming at " << human_bytes(static_cast<double>(offset)) << "\n";
+    if (log) *log << "  resuming at " << files::format_mib(static_cast<double>(offset)) << "\n";
     hash_prefix(partial, hash);
   }
 
