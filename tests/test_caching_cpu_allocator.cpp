@@ -1,6 +1,7 @@
 // The caching CPU allocator (host/caching_cpu_allocator.h): installed, it serves LibTorch's CPU
 // tensors, reuses freed blocks of the same size class, stays within its cache limit, and works
 // for oneDNN's raw allocations (convolutions).
+#include <c10/core/CPUAllocator.h>
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -46,6 +47,22 @@ TEST_F(CachingCpuAllocator, FreeCacheStaysWithinItsLimit) {
   const CpuAllocatorStats stats = caching_cpu_allocator_stats();
   EXPECT_LE(stats.cached_bytes, kLimit);
   EXPECT_GT(stats.cached_bytes, 0);
+}
+
+// oneDNN's path: raw_allocate/raw_deallocate need the context to be the data pointer.
+TEST_F(CachingCpuAllocator, RawAllocationsRoundTripThroughTheCache) {
+  c10::Allocator* allocator = c10::GetCPUAllocator();
+  const CpuAllocatorStats before = caching_cpu_allocator_stats();
+  void* big = allocator->raw_allocate(size_t{5} << 20);
+  void* small = allocator->raw_allocate(100);
+  ASSERT_NE(big, nullptr);
+  ASSERT_NE(small, nullptr);
+  allocator->raw_deallocate(small);
+  allocator->raw_deallocate(big);
+  void* again = allocator->raw_allocate(size_t{5} << 20);
+  EXPECT_EQ(again, big);
+  allocator->raw_deallocate(again);
+  EXPECT_EQ(caching_cpu_allocator_stats().reused - before.reused, 1);
 }
 
 TEST_F(CachingCpuAllocator, TrimGivesTheCacheBack) {
