@@ -25,6 +25,7 @@ TEST(ByteUnits, SizeInTheLargestUnitUnderIt) {
   EXPECT_EQ(format_size(716), "716 B");
   EXPECT_EQ(format_size(1023), "1023 B");
   EXPECT_EQ(format_size(kKiB), "1.0 KiB");
+  EXPECT_EQ(format_size(kMiB - 1), "1.0 MiB") << "not 1024.0 KiB";
   EXPECT_EQ(format_size(3277), "3.2 KiB");
   EXPECT_EQ(format_size(static_cast<uint64_t>(14.8 * kMiB)), "14.8 MiB");
   EXPECT_EQ(format_size(3 * kGiB + kGiB / 5), "3.2 GiB");

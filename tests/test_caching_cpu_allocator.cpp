@@ -14,7 +14,11 @@ constexpr int64_t kLimit = int64_t{64} << 20;
 
 class CachingCpuAllocator : public ::testing::Test {
  protected:
-  void SetUp() override { use_caching_cpu_allocator(kLimit); }
+  // Each test starts with an empty cache, whatever ran before it in this process.
+  void SetUp() override {
+    use_caching_cpu_allocator(kLimit);
+    trim_caching_cpu_allocator();
+  }
 };
 
 TEST_F(CachingCpuAllocator, ReusesAFreedBlockOfTheSameSize) {

@@ -49,6 +49,10 @@ std::string open_problem(const std::string& path, const files::ModelFile& f, boo
     return e.problem();
   } catch (const files::FormatError& e) {
     return e.what();
+  } catch (const std::bad_alloc&) {
+    return "out of memory while reading it";
+  } catch (const std::exception& e) {
+    return e.what();
   }
 }
 

@@ -105,8 +105,23 @@ void VideoFileSink::write_bgr(const uint8_t* bgr, int width, int height, int str
 }
 
 void VideoFileSink::finish() {
-  writer_.finish();
-  if (!frames_partial_.empty()) fs::rename(frames_partial_, frames_dir_);
+  // The frames folder is renamed first: a failed rename leaves no MP4, and a failed MP4 moves the
+  // folder back to its staging name, which the destructor removes. Either both appear or neither.
+  if (!frames_partial_.empty()) {
+    std::error_code ec;
+    fs::rename(frames_partial_, frames_dir_, ec);
+    if (ec) {
+      throw Error(frames_dir_, "cannot be created from " + frames_partial_ + ": " + ec.message(),
+                  "check the folder's permissions and free space, then render again");
+    }
+  }
+  try {
+    writer_.finish();
+  } catch (...) {
+    std::error_code ec;
+    if (!frames_partial_.empty()) fs::rename(frames_dir_, frames_partial_, ec);
+    throw;
+  }
   finished_ = true;
 }
 

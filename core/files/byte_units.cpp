@@ -28,7 +28,7 @@ std::string format_size(uint64_t bytes) {
   const char* units[] = {"KiB", "MiB", "GiB"};
   double v = static_cast<double>(bytes) / 1024;
   int u = 0;
-  while (v >= 1024 && u < 2) {
+  while (v >= 1023.95 && u < 2) {  // what one decimal would round up to 1024.0
     v /= 1024;
     ++u;
   }

@@ -20,7 +20,7 @@ torch::Device parse_device(const std::string& text) {
     const int count = static_cast<int>(torch::cuda::device_count());
     if (count == 0) {
       throw Error("device " + text, "no CUDA device is available (or this build has no CUDA)",
-                  "use the device cpu, or a LibTorch built with CUDA");
+                  "use cpu, or a LibTorch built with CUDA");
     }
     if (index >= count) {
       throw Error("device " + text, "this machine has " + std::to_string(count) + " CUDA device(s)",
