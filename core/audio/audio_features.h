@@ -26,6 +26,25 @@ torch::Tensor frame_windows(const torch::Tensor& hidden, int64_t num_samples, in
 torch::Tensor frame_windows(const torch::Tensor& hidden, int64_t num_samples, int64_t fps,
                             int64_t first, int64_t count);
 
+// The encoder steps [begin, end) that the windows of frames [first, first + count) read, in the
+// stream's step numbering (50 steps per second from the first sample); begin may be negative.
+struct StepRange {
+  int64_t begin = 0, end = 0;
+};
+StepRange window_steps(int64_t fps, int64_t first, int64_t count);
+
+// Frames [first, first + count) of a stream whose hidden states are known for steps
+// [first_step, first_step + hidden.size(0)): hidden row k is stream step first_step + k. Steps
+// outside that span, or at or after end_step (the end of the audio), read as zero. The offline
+// frame_windows() above is this with first_step 0 and end_step hidden.size(0); a sliding window
+// of states passes where it starts.
+torch::Tensor frame_windows_at(const torch::Tensor& hidden, int64_t first_step, int64_t end_step,
+                               int64_t fps, int64_t first, int64_t count);
+
+// Encoder steps per second (Whisper's 20 ms steps) and samples per step at 16 kHz.
+constexpr int64_t kEncoderStepsPerSecond = 50;
+constexpr int64_t kSamplesPerStep = 320;
+
 // floor(num_samples / 16000 * fps), evaluated in double as the reference does.
 int64_t frame_count(int64_t num_samples, int64_t fps);
 
