@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -268,6 +269,46 @@ TEST(Mp4Writer, OddFrameSizeIsPaddedByRepeatingTheEdge) {
   av_packet_free(&packet);
   avcodec_free_context(&dec);
   avformat_close_input(&fmt);
+}
+
+// Audio pushed by the caller (a live stream's voice): 16 kHz mono resampled to the AAC encoder's
+// rate, cut to the video's length like a file's audio.
+TEST(Mp4Writer, PushedAudioFollowsTheFrames) {
+  TempDir dir;
+  const std::string path = dir.file("pushed.mp4");
+  const int w = 64, h = 48;
+  Mp4Writer writer;
+  writer.open_with_pushed_audio(path, w, h, 25, 23);
+  std::vector<float> voice(640);
+  for (int i = 0; i < 50; ++i) {
+    for (size_t s = 0; s < voice.size(); ++s)
+      voice[s] = 0.3f * static_cast<float>(std::sin(0.17 * static_cast<double>(i * 640 + s)));
+    writer.write_audio(voice.data(), static_cast<int>(voice.size()));
+    writer.write_bgr(pattern(w, h, i).data(), w * 3);
+  }
+  writer.write_audio(voice.data(), static_cast<int>(voice.size()));  // beyond the video: cut
+  writer.finish();
+  auto streams = probe(path);
+  ASSERT_EQ(streams.size(), 2u);
+  const StreamInfo* video = nullptr;
+  const StreamInfo* audio = nullptr;
+  for (const auto& s : streams) (s.type == AVMEDIA_TYPE_VIDEO ? video : audio) = &s;
+  ASSERT_TRUE(video && audio);
+  EXPECT_EQ(video->packets, 50);
+  EXPECT_EQ(audio->codec, AV_CODEC_ID_AAC);
+  EXPECT_NEAR(audio->duration_s, video->duration_s, 1.0 / 25);
+  std::cout << "video " << video->duration_s << " s, audio " << audio->duration_s << " s at "
+            << audio->sample_rate << " Hz\n";
+}
+
+TEST(Mp4Writer, WriteAudioNeedsAWriterOpenedForIt) {
+  TempDir dir;
+  const std::string path = dir.file("out.mp4");
+  Mp4Writer writer;
+  const float voice[4] = {};
+  EXPECT_THROW(writer.write_audio(voice, 4), Error);
+  writer.open(path, 64, 64, 25, 23, wav_path());
+  expect_error([&] { writer.write_audio(voice, 4); }, path, "without pushed audio");
 }
 
 TEST(Mp4Writer, MissingFolderIsNamed) {

@@ -60,6 +60,7 @@ struct Mp4Writer::Impl {
   std::unique_ptr<SwsContext, SwsDeleter> sws;
   FramePtr frame;
   std::unique_ptr<AacTrack> audio;
+  bool pushed_audio = false;  // audio comes from write_audio()
   int64_t frames = 0;
   bool finished = false;
 
@@ -119,6 +120,16 @@ Mp4Writer::~Mp4Writer() = default;
 
 void Mp4Writer::open(const std::string& path, int width, int height, int fps, int crf,
                      const std::string& audio_source) {
+  open_impl(path, width, height, fps, crf, audio_source, /*pushed_audio=*/false);
+}
+
+void Mp4Writer::open_with_pushed_audio(const std::string& path, int width, int height, int fps,
+                                       int crf) {
+  open_impl(path, width, height, fps, crf, {}, /*pushed_audio=*/true);
+}
+
+void Mp4Writer::open_impl(const std::string& path, int width, int height, int fps, int crf,
+                          const std::string& audio_source, bool pushed_audio) {
   if (impl_) throw Error(path, "this writer is already open", "use one Mp4Writer per file");
   if (width <= 0 || height <= 0)
     throw Error(path,
@@ -151,7 +162,12 @@ void Mp4Writer::open(const std::string& path, int width, int height, int fps, in
                 "install a complete libavformat");
   impl->muxer.reset(raw);
   impl->open_video(crf);
-  if (!audio_source.empty()) impl->audio = std::make_unique<AacTrack>(audio_source, raw, path);
+  if (pushed_audio) {
+    impl->audio = std::make_unique<AacTrack>(AacTrack::Pushed{}, raw, path);
+  } else if (!audio_source.empty()) {
+    impl->audio = std::make_unique<AacTrack>(audio_source, raw, path);
+  }
+  impl->pushed_audio = pushed_audio;
 
   std::string partial = path + ".partial";
   rc = avio_open(&raw->pb, partial.c_str(), AVIO_FLAG_WRITE);
@@ -181,6 +197,18 @@ void Mp4Writer::write_bgr(const uint8_t* bgr, int stride) {
   w.frame->pts = w.frames++;
   encode_packets(w.encoder.get(), w.frame.get(), w.muxer.get(), w.stream, w.path);
   if (w.audio) w.audio->encode_until(w.audio_samples());
+}
+
+void Mp4Writer::write_audio(const float* samples16k, int n) {
+  if (!impl_ || impl_->finished)
+    throw Error({}, "Mp4Writer::write_audio called on a writer that is not open",
+                "call open_with_pushed_audio first");
+  Impl& w = *impl_;
+  if (!w.pushed_audio)
+    throw Error(w.path, "audio was written to a writer opened without pushed audio",
+                "open it with open_with_pushed_audio");
+  w.audio->push(samples16k, n);
+  w.audio->encode_until(w.audio_samples());
 }
 
 void Mp4Writer::finish() {
