@@ -55,7 +55,18 @@ int64_t segment_count(int64_t num_samples, const LogMelOptions& options) {
                            (num_samples + options.segment_samples - 1) / options.segment_samples);
 }
 
+LogMelTables LogMelTables::make(const LogMelOptions& options, torch::Device device) {
+  const auto floats = torch::TensorOptions().dtype(torch::kFloat32).device(device);
+  return {torch::hann_window(options.n_fft, /*periodic=*/true, floats),
+          slaney_mel_filters(options.sampling_rate, options.n_fft, options.n_mels).to(device)};
+}
+
 torch::Tensor log_mel_segments(const torch::Tensor& samples, const LogMelOptions& options) {
+  return log_mel_segments(samples, options, LogMelTables::make(options, samples.device()));
+}
+
+torch::Tensor log_mel_segments(const torch::Tensor& samples, const LogMelOptions& options,
+                               const LogMelTables& tables) {
   TORCH_CHECK(samples.dim() == 1, "log_mel_segments: expected 1-D samples, got ", samples.sizes());
   const int64_t segments = segment_count(samples.size(0), options);
   // Raw-audio segments (MuseTalk musetalk/utils/audio_processor.py
@@ -65,16 +76,14 @@ torch::Tensor log_mel_segments(const torch::Tensor& samples, const LogMelOptions
   padded.index_put_({Slice(0, samples.size(0))}, samples.to(torch::kFloat32));
   torch::Tensor audio = padded.reshape({segments, options.segment_samples});
 
-  torch::Tensor window = torch::hann_window(options.n_fft, /*periodic=*/true, audio.options());
-  torch::Tensor spectrum = torch::stft(audio, options.n_fft, options.hop_length, options.n_fft,
-                                       window, /*center=*/true, "reflect", /*normalized=*/false,
-                                       /*onesided=*/true, /*return_complex=*/true);
+  torch::Tensor spectrum =
+      torch::stft(audio, options.n_fft, options.hop_length, options.n_fft, tables.window,
+                  /*center=*/true, "reflect", /*normalized=*/false,
+                  /*onesided=*/true, /*return_complex=*/true);
   // Centring gives one frame more than 30 s holds; the reference drops the last one.
   torch::Tensor power =
       spectrum.index({Slice(), Slice(), Slice(0, options.frames_per_segment())}).abs().pow(2);
-  torch::Tensor filters =
-      slaney_mel_filters(options.sampling_rate, options.n_fft, options.n_mels).to(audio.device());
-  torch::Tensor mel = torch::matmul(filters, power);  // (S, n_mels, frames)
+  torch::Tensor mel = torch::matmul(tables.filters, power);  // (S, n_mels, frames)
   torch::Tensor log_spec = torch::log10(torch::clamp_min(mel, 1e-10));
   // Dynamic range clamp per segment: each segment is its own feature-extractor call.
   torch::Tensor peak =

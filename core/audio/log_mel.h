@@ -25,8 +25,18 @@ torch::Tensor slaney_mel_filters(int64_t sampling_rate, int64_t n_fft, int64_t n
 // Number of 30 s segments the samples are cut into (at least one).
 int64_t segment_count(int64_t num_samples, const LogMelOptions& options);
 
+// The STFT window and mel filters, built once for a stream of calls.
+struct LogMelTables {
+  torch::Tensor window;   // (n_fft,) periodic Hann
+  torch::Tensor filters;  // (n_mels, n_fft / 2 + 1)
+  static LogMelTables make(const LogMelOptions& options, torch::Device device);
+};
+
 // samples: 1-D float32 mono audio at options.sampling_rate. Returns (segments, n_mels, 3000)
 // float32 on the samples' device.
 torch::Tensor log_mel_segments(const torch::Tensor& samples, const LogMelOptions& options);
+// The same with tables made once (on the samples' device).
+torch::Tensor log_mel_segments(const torch::Tensor& samples, const LogMelOptions& options,
+                               const LogMelTables& tables);
 
 }  // namespace musetalk::audio

@@ -108,4 +108,10 @@ torch::Tensor paste_face(const torch::Tensor& frame, const torch::Tensor& face, 
   return out;
 }
 
+torch::Tensor compose_frame(const torch::Tensor& frame, const torch::Tensor& mask, const Box& box,
+                            const Box& crop, const torch::Tensor& face256) {
+  if (box.width() <= 0 || box.height() <= 0) return frame;
+  return paste_face(frame, resize_face(face256, box.width(), box.height()), box, mask, crop);
+}
+
 }  // namespace musetalk::pipeline

@@ -28,4 +28,11 @@ torch::Tensor resize_face(const torch::Tensor& face, int width, int height);
 torch::Tensor paste_face(const torch::Tensor& frame, const torch::Tensor& face, const Box& box,
                          const torch::Tensor& mask, const Box& crop);
 
+// A finished frame: face256 ((256, 256, 3) uint8) resized to box and pasted into frame through
+// mask, as above; all on one device. A frame whose face box is empty or upstream's (0,0,0,0)
+// placeholder is returned unchanged (MuseTalk scripts/realtime_inference.py
+// Avatar.process_frames skips it).
+torch::Tensor compose_frame(const torch::Tensor& frame, const torch::Tensor& mask, const Box& box,
+                            const Box& crop, const torch::Tensor& face256);
+
 }  // namespace musetalk::pipeline

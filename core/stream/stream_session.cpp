@@ -1,0 +1,352 @@
+#include "stream/stream_session.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "audio/audio_features.h"
+#include "files/error.h"
+#include "model/face_generator.h"
+
+namespace musetalk::stream {
+namespace {
+
+double ms_between(int64_t a_ns, int64_t b_ns) {
+  return static_cast<double>(b_ns - a_ns) / 1e6;
+}
+
+// A slice of output frame time, so that a waiting presenter still notices cancel and errors.
+constexpr int64_t kPollNs = 20000000;
+
+// out = round(w * generated + (1 - w) * cycle frame), both (H, W, 3) uint8 on one device.
+torch::Tensor crossfade(const torch::Tensor& generated, const torch::Tensor& cycle_frame,
+                        double w) {
+  return (generated.to(torch::kFloat32) * w + cycle_frame.to(torch::kFloat32) * (1.0 - w))
+      .round()
+      .clamp(0, 255)
+      .to(torch::kUInt8);
+}
+
+size_t ring_capacity(const StreamSettings& s) {
+  if (s.batch <= 0 || s.ready_hops <= 0 || s.crossfade_frames < 0 || s.input_buffer_ms <= 0) {
+    throw Error("stream settings",
+                "batch " + std::to_string(s.batch) + ", ready hops " +
+                    std::to_string(s.ready_hops) + ", crossfade " +
+                    std::to_string(s.crossfade_frames) + ", input buffer " +
+                    std::to_string(s.input_buffer_ms) + " ms",
+                "use positive values");
+  }
+  return static_cast<size_t>(int64_t{s.input_buffer_ms} * kStreamSampleRate / 1000);
+}
+
+}  // namespace
+
+StreamSession::StreamSession(ModelSet& models, std::shared_ptr<const SessionAvatar> avatar,
+                             const StreamSettings& settings, const Clock& clock)
+    : models_(models),
+      settings_(settings),
+      clock_(clock),
+      ring_(ring_capacity(settings)),
+      features_(models.whisper, settings.features, settings.batch),
+      voice_(settings.voice),
+      avatar_(std::move(avatar)) {
+  if (!avatar_) throw Error("avatar", "is missing", "load an avatar before starting a session");
+}
+
+StreamSession::~StreamSession() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stop_ = true;
+  }
+  changed_.notify_all();
+  ring_.close();
+  if (generator_.joinable()) generator_.join();
+}
+
+void StreamSession::push_audio(int64_t pts_ns, const float* samples, size_t count) {
+  ring_.push(pts_ns, samples, count);
+}
+
+void StreamSession::end_of_input() {
+  ring_.close();
+}
+
+void StreamSession::set_avatar(std::shared_ptr<const SessionAvatar> avatar) {
+  if (!avatar) return;
+  std::lock_guard<std::mutex> lock(mutex_);
+  avatar_ = std::move(avatar);
+}
+
+std::shared_ptr<const SessionAvatar> StreamSession::current_avatar() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return avatar_;
+}
+
+StreamStats StreamSession::stats() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  StreamStats s = stats_;
+  s.audio_dropped = ring_.dropped();
+  return s;
+}
+
+int64_t StreamSession::frame_sample(int64_t f) const {
+  return f * kStreamSampleRate / settings_.features.fps;
+}
+
+int64_t StreamSession::frame_pts_ns(int64_t f) const {
+  return ring_.origin_ns().value_or(0) + f * kNanosPerSecond / settings_.features.fps;
+}
+
+bool StreamSession::stopping() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return stop_;
+}
+
+// Latency = lookahead (the audio a frame waits for) + the hop's span (its first frame waits for
+// its last frame's audio) + twice the compute time of one hop, timed on the session's clock.
+void StreamSession::measure_latency() {
+  const int fps = settings_.features.fps;
+  if (settings_.latency_ms > 0) {
+    latency_ns_ = int64_t{settings_.latency_ms} * 1000000;
+    return;
+  }
+  const int64_t start = clock_.now_ns();
+  {
+    torch::InferenceMode inference;
+    AudioRing silence(16000);
+    torch::Tensor windows = features_.windows(silence, 0, settings_.batch, 0);
+    std::shared_ptr<const SessionAvatar> avatar = current_avatar();
+    GeneratedFaces faces =
+        generate_faces(models_.unet, models_.vae, models_.vae_config.scaling_factor, windows,
+                       avatar->latents(0, settings_.batch));
+    avatar->compose(0, faces.bgr[0]).to(torch::kCPU);
+  }
+  const int64_t compute = clock_.now_ns() - start;
+  latency_ns_ = int64_t{settings_.features.lookahead_ms} * 1000000 +
+                (settings_.batch - 1) * kNanosPerSecond / fps + 2 * compute;
+  // Whole frames, so the voice delay matches the picture to the frame.
+  const int64_t frame_ns = kNanosPerSecond / fps;
+  latency_ns_ = (latency_ns_ + frame_ns - 1) / frame_ns * frame_ns;
+}
+
+bool StreamSession::generate_hop(int64_t first, int64_t count, int64_t end_samples) {
+  const int fps = settings_.features.fps;
+  std::shared_ptr<const SessionAvatar> avatar = current_avatar();
+  // Voice activity per frame, over the audio its Whisper window spans.
+  std::vector<double> weights(static_cast<size_t>(count));
+  bool any_speech = false;
+  for (int64_t k = 0; k < count; ++k) {
+    const audio::StepRange steps = audio::window_steps(fps, first + k, 1);
+    const int64_t a = std::max<int64_t>(0, steps.begin * audio::kSamplesPerStep);
+    const int64_t b = std::min(steps.end * audio::kSamplesPerStep, end_samples);
+    std::vector<float> samples(static_cast<size_t>(std::max<int64_t>(0, b - a)));
+    if (!samples.empty()) ring_.read(a, b, samples.data());
+    const bool speaking = voice_.update(rms_dbfs(samples.data(), samples.size()));
+    if (!settings_.idle) {
+      speech_weight_ = 1;
+    } else if (settings_.crossfade_frames == 0) {
+      speech_weight_ = speaking ? 1 : 0;
+    } else {
+      const double step = 1.0 / settings_.crossfade_frames;
+      speech_weight_ = std::clamp(speech_weight_ + (speaking ? step : -step), 0.0, 1.0);
+    }
+    weights[k] = speech_weight_;
+    any_speech = any_speech || speech_weight_ > 0;
+  }
+
+  std::map<int64_t, Ready> done;
+  const int64_t t0 = clock_.now_ns();
+  int64_t t1 = t0, t2 = t0;
+  if (any_speech) {
+    if (settings_.before_hop) settings_.before_hop(first);
+    torch::InferenceMode inference;
+    torch::Tensor windows = features_.windows(ring_, first, count, end_samples);
+    t1 = clock_.now_ns();
+    GeneratedFaces faces =
+        generate_faces(models_.unet, models_.vae, models_.vae_config.scaling_factor, windows,
+                       avatar->latents(first, count));
+    t2 = clock_.now_ns();
+    for (int64_t k = 0; k < count; ++k) {
+      if (weights[k] <= 0) continue;
+      torch::Tensor frame = avatar->compose(first + k, faces.bgr[k]);
+      if (weights[k] < 1) frame = crossfade(frame, avatar->frame(first + k), weights[k]);
+      done[first + k] = {FrameKind::Speech, frame.to(torch::kCPU).contiguous(), avatar};
+    }
+  }
+  const int64_t t3 = clock_.now_ns();
+  for (int64_t k = 0; k < count; ++k) {
+    if (!done.count(first + k)) done[first + k] = {FrameKind::Idle, {}, avatar};
+  }
+
+  std::unique_lock<std::mutex> lock(mutex_);
+  if (any_speech) {
+    ++stats_.hops;
+    hop_total_ms_ += ms_between(t0, t3);
+    features_total_ms_ += ms_between(t0, t1);
+    networks_total_ms_ += ms_between(t1, t2);
+    compositing_total_ms_ += ms_between(t2, t3);
+    const auto hops = static_cast<double>(stats_.hops);
+    stats_.hop_ms = hop_total_ms_ / hops;
+    stats_.features_ms = features_total_ms_ / hops;
+    stats_.networks_ms = networks_total_ms_ / hops;
+    stats_.compositing_ms = compositing_total_ms_ / hops;
+  }
+  stats_.speaking = voice_.speaking();
+  // Bounded: wait while the presenter has enough ahead of it.
+  const auto limit = static_cast<size_t>(settings_.ready_hops * settings_.batch);
+  changed_.wait(lock, [&] { return stop_ || ready_.size() < limit; });
+  if (stop_) return false;
+  for (auto& [f, r] : done) ready_[f] = std::move(r);
+  generated_until_ = first + count;
+  changed_.notify_all();
+  return true;
+}
+
+void StreamSession::generate() {
+  const int fps = settings_.features.fps;
+  int64_t next = 0;
+  try {
+    while (!stopping()) {
+      int64_t count = settings_.batch;
+      const int64_t need = features_.samples_needed(next + count - 1);
+      const int64_t end = ring_.wait_for(need, kPollNs);
+      const bool closed = ring_.closed();
+      int64_t end_samples = std::numeric_limits<int64_t>::max();
+      if (end < need) {
+        if (!closed) continue;
+        // The input ended: the last hop is what remains of floor(L * fps / 16000) frames.
+        end_samples = ring_.end();
+        count = std::min(count, audio::frame_count(end_samples, fps) - next);
+        if (count <= 0) break;
+      }
+      if (settings_.realtime && latency_ns_ > 0) {
+        // Late: the hop's first frame is due before a hop's compute could finish.
+        const double hop_ms = stats().hop_ms;
+        const int64_t due = frame_pts_ns(next) + latency_ns_;
+        if (clock_.now_ns() + static_cast<int64_t>(hop_ms * 1e6) > due) {
+          std::lock_guard<std::mutex> lock(mutex_);
+          ++stats_.hops_skipped;
+          generated_until_ = next + count;
+          next += count;
+          changed_.notify_all();
+          continue;
+        }
+      }
+      if (!generate_hop(next, count, end_samples)) break;
+      next += count;
+    }
+  } catch (...) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!error_) error_ = std::current_exception();
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  generator_done_ = true;
+  changed_.notify_all();
+}
+
+StreamStats StreamSession::run(FrameOutput& output, const std::atomic<bool>* cancel,
+                               const std::function<void(const StreamStats&)>& on_stats) {
+  const int fps = settings_.features.fps;
+  auto cancelled = [&] { return cancel && cancel->load(); };
+  measure_latency();
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stats_.latency_ms = static_cast<double>(latency_ns_) / 1e6;
+  }
+  generator_ = std::thread([this] { generate(); });
+
+  std::exception_ptr failure;
+  try {
+    // The timeline starts with the first audio.
+    while (!ring_.origin_ns() && !ring_.closed() && !cancelled()) ring_.wait_for(1, kPollNs);
+    std::vector<float> voice;
+    int64_t last_report = 0;
+    for (int64_t f = 0; ring_.origin_ns() && !cancelled(); ++f) {
+      if (ring_.closed() && f >= audio::frame_count(ring_.end(), fps)) break;
+      const int64_t pts = frame_pts_ns(f);
+      Ready frame;
+      bool found = false;
+      if (settings_.realtime) {
+        for (int64_t now = clock_.now_ns(); now < pts + latency_ns_ && !cancelled();
+             now = clock_.now_ns()) {
+          clock_.sleep_until_ns(std::min(pts + latency_ns_, now + kPollNs));
+        }
+      }
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        if (!settings_.realtime) {
+          changed_.wait(lock, [&] {
+            return ready_.count(f) || generator_done_ || error_ || (cancel && cancel->load());
+          });
+        }
+        if (error_) break;
+        // Frames before f are past: a late hop's frames are never shown after their time.
+        while (!ready_.empty() && ready_.begin()->first < f) ready_.erase(ready_.begin());
+        auto it = ready_.find(f);
+        if (it != ready_.end()) {
+          frame = std::move(it->second);
+          ready_.erase(it);
+          found = true;
+        }
+        changed_.notify_all();
+      }
+      if (!found) {
+        frame.kind = FrameKind::Filler;
+        frame.avatar = current_avatar();
+      }
+      if (!frame.bgr.defined()) frame.bgr = frame.avatar->frame(f).to(torch::kCPU).contiguous();
+      const int64_t a = frame_sample(f), b = frame_sample(f + 1);
+      voice.assign(static_cast<size_t>(b - a), 0.0f);
+      ring_.read(a, b, voice.data());
+      ring_.release(a);
+
+      FrameView view;
+      view.index = f;
+      view.pts_ns = pts;
+      view.fps = fps;
+      view.kind = frame.kind;
+      view.bgr = frame.bgr.data_ptr<uint8_t>();
+      view.height = static_cast<int>(frame.bgr.size(0));
+      view.width = static_cast<int>(frame.bgr.size(1));
+      view.stride = view.width * 3;
+      view.audio = voice.data();
+      view.audio_samples = static_cast<int>(voice.size());
+      const int64_t t0 = clock_.now_ns();
+      output.write(view);
+      const double write_ms = ms_between(t0, clock_.now_ns());
+
+      StreamStats snapshot;
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        ++stats_.frames;
+        if (frame.kind == FrameKind::Speech) ++stats_.speech;
+        if (frame.kind == FrameKind::Idle) ++stats_.idle;
+        if (frame.kind == FrameKind::Filler) ++stats_.filler;
+        output_total_ms_ += write_ms;
+        stats_.output_ms = output_total_ms_ / static_cast<double>(stats_.frames);
+        snapshot = stats_;
+      }
+      if (on_stats && f - last_report >= fps / 2) {
+        snapshot.audio_dropped = ring_.dropped();
+        on_stats(snapshot);
+        last_report = f;
+      }
+    }
+    output.finish();
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stop_ = true;
+    if (!failure) failure = error_;
+  }
+  changed_.notify_all();
+  ring_.close();
+  if (generator_.joinable()) generator_.join();
+  if (failure) std::rethrow_exception(failure);
+  return stats();
+}
+
+}  // namespace musetalk::stream
