@@ -179,6 +179,7 @@ bool StreamSession::generate_hop(int64_t first, int64_t count, int64_t end_sampl
     if (!done.count(first + k)) done[first + k] = {FrameKind::Idle, {}, avatar};
   }
 
+  if (any_speech && settings_.after_hop) settings_.after_hop(first, ms_between(t0, t3));
   std::unique_lock<std::mutex> lock(mutex_);
   if (any_speech) {
     ++stats_.hops;

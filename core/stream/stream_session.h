@@ -52,6 +52,8 @@ struct StreamSettings {
   int ready_hops = 4;           // generated hops held ahead of presentation
   // Called on the generator thread before each hop runs the networks (tests slow it down).
   std::function<void(int64_t first_frame)> before_hop;
+  // Called on the generator thread after each generated hop with its compute time (benchmarks).
+  std::function<void(int64_t first_frame, double hop_ms)> after_hop;
 };
 
 struct StreamStats {
