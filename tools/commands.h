@@ -21,6 +21,7 @@ void add_render_command(CLI::App& app, CommandRunner& run);
 // render's fix line for running out of memory (its --batch and --precision), for report_error.
 extern const char* const kRenderMemoryFix;
 void add_avatar_command(CLI::App& app, CommandRunner& run);
+void add_stream_command(CLI::App& app, CommandRunner& run);
 
 // files::model_files_for(job) for `models check|download --for JOB`: its Error names the option
 // ("--for JOB") rather than the setting.

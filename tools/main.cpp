@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   musetalk::tools::add_models_command(app, run);
   musetalk::tools::add_avatar_command(app, run);
   musetalk::tools::add_render_command(app, run);
+  musetalk::tools::add_stream_command(app, run);
 
   try {
     app.parse(argc, argv);

@@ -85,6 +85,11 @@ class StreamSession {
   // Frames from the next hop on use this avatar; the cycle position carries on.
   void set_avatar(std::shared_ptr<const SessionAvatar> avatar);
 
+  // Fixes the presentation delay (StreamSettings::latency_ms, or measured with one warm-up hop)
+  // and returns it in ns; run() does this itself when it was not called. Call it before starting
+  // a voice output that must be delayed by the same amount.
+  int64_t warm_up();
+
   // Runs the session on the calling thread until the input has ended and its last frame was
   // output, or *cancel turns true; then output.finish(). on_stats is called about every half
   // second of the timeline. Every thread is joined before it returns; the first error of the
@@ -105,7 +110,6 @@ class StreamSession {
 
   void generate();  // the generator thread
   bool generate_hop(int64_t first, int64_t count, int64_t end_samples);
-  void measure_latency();
   std::shared_ptr<const SessionAvatar> current_avatar() const;
   int64_t frame_sample(int64_t f) const;  // first timeline sample of frame f
   bool stopping() const;
@@ -117,7 +121,7 @@ class StreamSession {
   SlidingFeatures features_;
   VoiceActivity voice_;
   double speech_weight_ = 0;  // crossfade position, generator thread only
-  int64_t latency_ns_ = 0;
+  int64_t latency_ns_ = 0;  // 0 until warm_up()
 
   mutable std::mutex mutex_;  // guards everything below
   std::condition_variable changed_;

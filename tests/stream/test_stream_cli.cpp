@@ -1,0 +1,182 @@
+// `musetalk stream` as a user runs it: a file through the live path into an MP4, Ctrl-C, and the
+// errors that must come before any model loads.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "cli_runner.h"
+#include "mp4_probe.h"
+#include "test_support.h"
+#include "tiny_model_set.h"
+
+extern char** environ;
+
+namespace musetalk::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string tiny_models_dir() {
+  static TempDir dir;
+  static const bool written = [] {
+    write_tiny_model_set(dir.path());
+    return true;
+  }();
+  (void)written;
+  return dir.path().string();
+}
+
+std::string sample_args() {
+  return "stream --avatar " + sample_dir() + "/avatar --models " + tiny_models_dir() +
+         " --voice-out none --quiet";
+}
+
+TEST(StreamCli, AFileStreamsThroughTheLivePathIntoAnMp4InSync) {
+  TempDir out;
+  const std::string mp4 = out.file("stream.mp4");
+  const RunResult r =
+      run_tool(sample_args() + " --input " + sample_dir() + "/voice.wav --output " + mp4);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const Mp4Info info = probe_mp4(mp4);
+  EXPECT_EQ(info.video_packets, 80);  // 3.2 s at 25 fps
+  EXPECT_EQ(info.width, 352);
+  EXPECT_EQ(info.video_codec, "h264");
+  EXPECT_EQ(info.audio_codec, "aac");
+  EXPECT_NEAR(info.audio_seconds, info.video_seconds, 1.0 / 25);
+  EXPECT_FALSE(fs::exists(mp4 + ".partial"));
+}
+
+// Ctrl-C while streaming: the MP4 is finished with what was streamed, and the tool exits 0.
+TEST(StreamCli, CtrlCFinishesTheFileAndExitsCleanly) {
+  TempDir out;
+  const std::string mp4 = out.file("stopped.mp4");
+  // A long input: the sample voice repeated to 20 s by the tool's own file reader is not
+  // possible, so make a WAV of 20 s of noise.
+  const std::string wav = out.file("long.wav");
+  {
+    const int rate = 16000, seconds = 20;
+    std::ofstream f(wav, std::ios::binary);
+    auto u32 = [&](uint32_t v) { f.write(reinterpret_cast<const char*>(&v), 4); };
+    auto u16 = [&](uint16_t v) { f.write(reinterpret_cast<const char*>(&v), 2); };
+    const uint32_t bytes = rate * seconds * 2;
+    f.write("RIFF", 4);
+    u32(36 + bytes);
+    f.write("WAVEfmt ", 8);
+    u32(16);
+    u16(1);
+    u16(1);
+    u32(rate);
+    u32(rate * 2);
+    u16(2);
+    u16(16);
+    f.write("data", 4);
+    u32(bytes);
+    uint32_t x = 1;
+    for (int i = 0; i < rate * seconds; ++i) {
+      x = x * 1664525u + 1013904223u;
+      u16(static_cast<uint16_t>(static_cast<int16_t>((x >> 16) % 8000) - 4000));
+    }
+  }
+  const std::string args = sample_args() + " --input " + wav + " --output " + mp4;
+  std::vector<std::string> argv_s = {MUSETALK_TOOL};
+  for (size_t at = 0; at < args.size();) {
+    const size_t space = args.find(' ', at);
+    argv_s.push_back(args.substr(at, space == std::string::npos ? std::string::npos : space - at));
+    at = space == std::string::npos ? args.size() : space + 1;
+  }
+  std::vector<char*> argv;
+  for (auto& a : argv_s) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  ASSERT_EQ(posix_spawn(&pid, MUSETALK_TOOL, nullptr, nullptr, argv.data(), environ), 0);
+  // Let it load and stream a few seconds, then interrupt.
+  std::this_thread::sleep_for(std::chrono::seconds(8));
+  kill(pid, SIGINT);
+  int status = 0;
+  const auto start = std::chrono::steady_clock::now();
+  waitpid(pid, &status, 0);
+  const double waited =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_LT(waited, 10.0);  // it stops promptly, not after the 20 s of input
+  const Mp4Info info = probe_mp4(mp4);
+  EXPECT_GT(info.video_packets, 0);
+  EXPECT_LT(info.video_packets, 500);
+  EXPECT_NEAR(info.audio_seconds, info.video_seconds, 1.0 / 25);
+}
+
+struct BadInput {
+  std::string args;
+  std::string says;
+};
+
+class StreamCliRefuses : public ::testing::TestWithParam<BadInput> {};
+
+// Each of these fails before any model loads (the models folder does not even exist).
+TEST_P(StreamCliRefuses, BeforeLoadingModels) {
+  TempDir out;
+  const std::string args = "stream --avatar " + sample_dir() + "/avatar --models " +
+                           out.file("no-models") + " " + GetParam().args;
+  auto expand = [&](std::string text) {
+    for (size_t at; (at = text.find("{out}")) != std::string::npos;) {
+      text.replace(at, 5, out.path().string());
+    }
+    for (size_t at; (at = text.find("{sample}")) != std::string::npos;) {
+      text.replace(at, 8, sample_dir());
+    }
+    if (text.find("--voice-out") == std::string::npos) text += " --voice-out none";
+    return text;
+  };
+  const RunResult r = run_tool(expand(args));
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  const std::string says = expand(GetParam().says);
+  EXPECT_NE(r.output.find(says.substr(0, says.find(" --voice-out"))), std::string::npos)
+      << r.output;
+  EXPECT_EQ(r.output.find("loading models"), std::string::npos) << r.output;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    StreamCli, StreamCliRefuses,
+    ::testing::Values(
+        BadInput{"--input {out}/missing.wav --output {out}/a.mp4", "--input"},
+        BadInput{"--input {sample}/voice.wav --output {out}/a.avi", "--output {out}/a.avi"},
+        BadInput{"--input {sample}/voice.wav --output {out}/a.mp4 --output {out}/a.mp4",
+                 "given twice"},
+        BadInput{"--input {sample}/voice.wav --output v4l2:{sample}/voice.wav",
+                 "is not a video device"},
+        BadInput{"--input {sample}/voice.wav --output v4l2:/dev/video99", "v4l2loopback"},
+        BadInput{"--input {sample}/voice.wav --output {out}/a.mp4 --lookahead-ms 60",
+                 "--lookahead-ms 60"},
+        BadInput{"--input {sample}/voice.wav --output {out}/a.mp4 --v4l2-format rgb",
+                 "--v4l2-format rgb"},
+        BadInput{"--input {sample}/voice.wav --output {out}/a.mp4 --batch 0", "--batch"},
+        BadInput{"--input {sample}/voice.wav --output {out}/a.mp4 --device tpu", "--device tpu"},
+        BadInput{"--input {sample}/voice.wav --output {out}/a.mp4 --voice-out nosuchdevice",
+                 "nosuchdevice"},
+        BadInput{"--input mic:nosuchmic --output {out}/a.mp4", "nosuchmic"}));
+
+TEST(StreamCli, NoSoundServerIsAClearErrorNotACrash) {
+  TempDir out;
+  const RunResult r = run_tool("stream --avatar " + sample_dir() + "/avatar --models " +
+                               out.file("none") + " --input mic --output " + out.file("a.mp4"));
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_LT(r.exit_code, 128) << r.output;  // not a signal
+  EXPECT_NE(r.output.find("input device"), std::string::npos) << r.output;
+}
+
+TEST(StreamCli, ListDevicesWorksWithoutASoundServer) {
+  const RunResult r = run_tool("stream --list-devices");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_FALSE(r.output.empty());
+}
+
+}  // namespace
+}  // namespace musetalk::test
