@@ -1,16 +1,19 @@
 // The render pipeline's parts (bounded queue, batching, compositing) and render() end to end
 // with a tiny model set and an in-memory avatar: frame count and order, untouched pixels
-// outside the masks, errors from any stage, cancellation.
+// outside the masks, the frames of the whole clip's features from audio read piece by piece,
+// progress totals, errors from any stage (the audio source included), cancellation.
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <random>
 #include <stdexcept>
 #include <thread>
 
 #include "audio/audio_features.h"
 #include "files/error.h"
+#include "model/face_generator.h"
 #include "pipeline/bounded_queue.h"
 #include "pipeline/compositor.h"
 #include "pipeline/frame_batches.h"
@@ -277,6 +280,112 @@ TEST_F(RenderTest, CancelStopsEarly) {
       &cancel);
   EXPECT_EQ(stats.frames, 3);
   EXPECT_EQ(sink.frames.size(), 3u);
+}
+
+// Hands out a clip in pieces of at most `piece` samples, claiming `expected` samples ahead, and
+// throws once `fail_after` samples have been read (when >= 0).
+class PiecewiseSource : public AudioSource {
+ public:
+  PiecewiseSource(const std::vector<float>& samples, size_t piece, int64_t expected)
+      : samples_(samples), piece_(piece), expected_(expected) {}
+  size_t read(float* out, size_t max) override {
+    if (fail_after >= 0 && static_cast<int64_t>(at_) >= fail_after) {
+      throw Error("voice.wav", "audio decoding failed", "re-encode it");
+    }
+    const size_t n = std::min({max, piece_, samples_.size() - at_});
+    std::copy_n(samples_.data() + at_, n, out);
+    at_ += n;
+    return n;
+  }
+  int64_t expected_samples() const override { return expected_; }
+  int64_t fail_after = -1;
+
+ private:
+  const std::vector<float>& samples_;
+  size_t piece_;
+  int64_t expected_;
+  size_t at_ = 0;
+};
+
+// The frames of the offline path render() took before it streamed: the whole clip's hidden
+// states and windows, batch by batch through the UNet and VAE, composited as render() does.
+std::vector<torch::Tensor> whole_clip_frames(ModelSet& models, FakeAvatar& avatar,
+                                             const std::vector<float>& samples, int fps,
+                                             int64_t batch) {
+  torch::InferenceMode inference;
+  const auto count = static_cast<int64_t>(samples.size());
+  const torch::Tensor hidden = audio::whisper_hidden_states(
+      models.whisper,
+      torch::from_blob(const_cast<float*>(samples.data()), {count}, torch::kFloat32));
+  const torch::Tensor windows = audio::frame_windows(hidden, count, fps);
+  const FrameBatches batches(windows, to_torch(avatar.avatar.latents), batch);
+  std::vector<torch::Tensor> frames;
+  for (int64_t k = 0; k < batches.count(); ++k) {
+    const FrameBatch b = batches[k];
+    const torch::Tensor faces = generate_faces(models.unet, models.vae,
+                                               models.vae_config.scaling_factor, b.audio, b.latents)
+                                    .bgr;
+    for (int64_t i = 0; i < b.size(); ++i) {
+      const int j = static_cast<int>((b.first + i) % 4);
+      frames.push_back(compose_frame(avatar.frames[j], avatar.masks[j], avatar.avatar.face_boxes[j],
+                                     avatar.avatar.mask_boxes[j], faces[i]));
+    }
+  }
+  return frames;
+}
+
+// 31.5 s: two Whisper segments, read 777 samples at a time; every frame equals the offline
+// path's, bit for bit.
+TEST_F(RenderTest, AudioReadPieceByPieceGivesTheWholeClipsFrames) {
+  std::mt19937 random(5);
+  std::normal_distribution<float> normal(0.0f, 0.2f);
+  std::vector<float> clip(31 * 16000 + 8000);
+  for (float& s : clip) s = normal(random);
+  const RenderSettings settings{1, 8, 2};
+  PiecewiseSource source(clip, 777, static_cast<int64_t>(clip.size()));
+  RecordingSink sink;
+  const RenderStats stats =
+      render(*models_, avatar_.avatar, avatar_, source, settings, sink, nullptr);
+  const std::vector<torch::Tensor> expected =
+      whole_clip_frames(*models_, avatar_, clip, settings.fps, settings.batch);
+  ASSERT_EQ(stats.frames, 31);
+  ASSERT_EQ(sink.frames.size(), expected.size());
+  for (size_t i = 0; i < expected.size(); ++i) {
+    EXPECT_TRUE(torch::equal(sink.frames[i], expected[i])) << "frame " << i;
+  }
+  EXPECT_GT(stats.features_s, 0);
+}
+
+// An estimate that is wrong is replaced by the exact count once the audio's end is read (here
+// before the first frame: a clip under 30 s is one segment, encoded at its end).
+TEST_F(RenderTest, ProgressTotalIsExactOnceTheAudioHasEnded) {
+  const std::vector<float> clip = one_second();
+  for (int64_t estimate : {int64_t{0}, int64_t{64000}}) {
+    SCOPED_TRACE("estimate " + std::to_string(estimate));
+    PiecewiseSource source(clip, 5000, estimate);
+    RecordingSink sink;
+    int64_t calls = 0;
+    render(*models_, avatar_.avatar, avatar_, source, settings_, sink,
+           [&](int64_t done, int64_t total) {
+             EXPECT_EQ(done, ++calls);
+             EXPECT_EQ(total, 25);
+           });
+    EXPECT_EQ(calls, 25);
+  }
+}
+
+TEST_F(RenderTest, AnErrorInTheAudioSourceIsRethrown) {
+  const std::vector<float> clip = one_second();
+  PiecewiseSource source(clip, 4000, 0);
+  source.fail_after = 8000;
+  RecordingSink sink;
+  try {
+    render(*models_, avatar_.avatar, avatar_, source, settings_, sink, nullptr);
+    ADD_FAILURE() << "the source's error must reach the caller";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.input(), "voice.wav");
+  }
+  EXPECT_TRUE(sink.frames.empty());
 }
 
 }  // namespace

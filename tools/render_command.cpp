@@ -67,7 +67,9 @@ int render_command(const RenderOptions& o) {
   const UNetVersion version = render_version(o.version, avatar, version_warning);
   if (!version_warning.empty()) std::fprintf(stderr, "%s\n", version_warning.c_str());
   const int fps = render_fps(o.fps, avatar);
-  media::DecodedAudio audio = media::decode_audio_16k_mono(o.audio);
+  // Decoded once here to check its length and again while rendering, never held whole: memory
+  // does not grow with the clip.
+  const media::AudioLength audio = media::measure_audio_16k_mono(o.audio);
   check_audio_length(audio, fps);
   if (avatar.frame_width % 2 || avatar.frame_height % 2) {
     std::fprintf(stderr,
@@ -97,11 +99,12 @@ int render_command(const RenderOptions& o) {
   adapters::VideoFileSink sink(o.out, avatar.frame_width, avatar.frame_height, settings.fps, o.crf,
                                o.audio, o.frames_dir);
 
+  adapters::AudioFileSource voice(o.audio, audio.samples);
   Progress progress("render", o.quiet);
   std::signal(SIGINT, on_interrupt);
   std::signal(SIGTERM, on_interrupt);
   pipeline::RenderStats stats = pipeline::render(
-      models, avatar, images, audio.samples, settings, sink,
+      models, avatar, images, voice, settings, sink,
       [&](int64_t done, int64_t total) { progress.update(done, total); }, &g_interrupted);
   progress.finish();
   if (g_interrupted) {

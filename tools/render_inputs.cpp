@@ -144,8 +144,8 @@ int render_fps(int option_fps, const avatar::Avatar& avatar) {
   return avatar.fps;
 }
 
-void check_audio_length(const media::DecodedAudio& audio, int fps) {
-  const auto samples = static_cast<int64_t>(audio.samples.size());
+void check_audio_length(const media::AudioLength& audio, int fps) {
+  const int64_t samples = audio.samples;
   if (audio::frame_count(samples, fps) > 0) return;
   const double frame = 1.0 / fps;
   throw Error(audio.path,

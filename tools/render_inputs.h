@@ -29,8 +29,9 @@ void check_render_numbers(int crf, int batch, int threads, int fps);
 int render_fps(int option_fps, const avatar::Avatar& avatar);
 
 // The audio gives at least one video frame at fps; otherwise Error naming the file, its duration
-// and the frame length (1/fps s).
-void check_audio_length(const media::DecodedAudio& audio, int fps);
+// and the frame length (1/fps s). audio: media::measure_audio_16k_mono(), which decodes the file
+// without holding it.
+void check_audio_length(const media::AudioLength& audio, int fps);
 
 // The UNet version to render with: --version when given (option non-empty), else the one the
 // avatar records (Avatar::model_version_source), else v15: an avatar that records none (an

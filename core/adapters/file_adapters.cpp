@@ -1,5 +1,7 @@
 #include "adapters/file_adapters.h"
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <utility>
 
@@ -11,6 +13,8 @@ namespace musetalk::adapters {
 namespace fs = std::filesystem;
 
 namespace {
+
+constexpr int kVoiceRate = 16000;  // the engine's audio: 16 kHz mono float
 
 torch::Tensor image_tensor(const media::Image& img, torch::Device device) {
   std::vector<int64_t> shape = {img.height, img.width};
@@ -44,6 +48,29 @@ class StagingFolder {
 };
 
 }  // namespace
+
+AudioFileSource::AudioFileSource(const std::string& path, int64_t expected_samples)
+    : reader_(path), expected_(expected_samples) {
+  // As media::decode_audio_16k_mono() reads it: librosa's mono, the mean of the channels.
+  reader_.set_output(kVoiceRate, 1, AV_SAMPLE_FMT_FLT, /*mean_downmix=*/true);
+  if (expected_ <= 0) expected_ = std::llround(reader_.stated_duration_s() * kVoiceRate);
+}
+
+size_t AudioFileSource::read(float* out, size_t max) {
+  auto keep = [&](const uint8_t* const* planes, int n) {
+    const auto* samples = reinterpret_cast<const float*>(planes[0]);
+    decoded_.insert(decoded_.end(), samples, samples + n);
+  };
+  while (at_ == decoded_.size() && !ended_) {
+    decoded_.clear();
+    at_ = 0;
+    ended_ = !reader_.read(keep);
+  }
+  const size_t n = std::min(max, decoded_.size() - at_);
+  std::copy_n(decoded_.data() + at_, n, out);
+  at_ += n;
+  return n;
+}
 
 std::string frames_staging_dir(const std::string& frames_dir) {
   fs::path p(frames_dir);

@@ -1,11 +1,16 @@
 #pragma once
-// The render pipeline's ends on disk: the avatar's PNG frames and masks as device tensors, and
-// finished frames into an MP4 (and optionally numbered PNGs). Output appears only on finish().
+// The render pipeline's ends on disk: the avatar's PNG frames and masks as device tensors, the
+// voice decoded from any audio or video file as it is needed, and finished frames into an MP4
+// (and optionally numbered PNGs). Output appears only on finish().
 
+#include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "avatar/avatar.h"
+#include "media/audio_reader.h"
 #include "media/mp4_writer.h"
 #include "pipeline/render_pipeline.h"
 
@@ -20,6 +25,25 @@ class PngAvatarImages : public pipeline::AvatarImages {
  private:
   const avatar::Avatar& avatar_;
   torch::Device device_;
+};
+
+// The audio of any file FFmpeg reads, decoded a frame at a time to 16 kHz mono float: the same
+// samples as media::decode_audio_16k_mono(), never all held.
+class AudioFileSource : public pipeline::AudioSource {
+ public:
+  // expected_samples: the clip's length when known (media::measure_audio_16k_mono()), else 0 to
+  // estimate it from the duration the file states. Throws media::AudioReader's errors naming path.
+  explicit AudioFileSource(const std::string& path, int64_t expected_samples = 0);
+  // Throws musetalk::Error naming the file when decoding fails.
+  size_t read(float* out, size_t max) override;
+  int64_t expected_samples() const override { return expected_; }
+
+ private:
+  media::AudioReader reader_;
+  std::vector<float> decoded_;  // one decoded frame's samples not read yet, from at_
+  size_t at_ = 0;
+  bool ended_ = false;
+  int64_t expected_ = 0;
 };
 
 // Where VideoFileSink stages the PNGs of frames_dir until finish(): "<frames_dir>.partial" beside

@@ -10,11 +10,12 @@ namespace musetalk::audio {
 SegmentFeatureStream::SegmentFeatureStream(nn::WhisperEncoder& encoder, int64_t fps)
     : encoder_(encoder), fps_(fps) {
   TORCH_CHECK(fps > 0, "SegmentFeatureStream: fps must be positive, got ", fps);
-  const LogMelOptions options;
-  segment_samples_ = options.segment_samples;
-  pending_.reserve(static_cast<size_t>(segment_samples_));
   const nn::WhisperConfig& config = encoder_->config();
   const torch::Tensor weight = encoder_->parameters().front();
+  mel_options_.n_mels = config.num_mel_bins;
+  mel_tables_ = LogMelTables::make(mel_options_, weight.device());
+  segment_samples_ = mel_options_.segment_samples;
+  pending_.reserve(static_cast<size_t>(segment_samples_));
   no_steps_ = torch::zeros({0, config.encoder_layers + 1, config.d_model}, weight.options());
 }
 
@@ -54,8 +55,6 @@ void SegmentFeatureStream::encode_pending(bool only_segment) {
   // clip is computed in a batch of two, with a silent second segment that is dropped, and the
   // only segment of a clip under 30 s alone, each exactly as in the offline batch.
   torch::InferenceMode inference;
-  LogMelOptions options;
-  options.n_mels = encoder_->config().num_mel_bins;
   const torch::Tensor weight = encoder_->parameters().front();
   const auto count = static_cast<int64_t>(pending_.size());
   const int64_t batch = only_segment ? 1 : 2;
@@ -63,7 +62,7 @@ void SegmentFeatureStream::encode_pending(bool only_segment) {
       torch::zeros({only_segment ? count : batch * segment_samples_},
                    torch::TensorOptions().dtype(torch::kFloat32).device(weight.device()));
   samples.narrow(0, 0, count).copy_(torch::from_blob(pending_.data(), {count}, torch::kFloat32));
-  const torch::Tensor mel = log_mel_segments(samples, options).narrow(0, 0, 1);
+  const torch::Tensor mel = log_mel_segments(samples, mel_options_, mel_tables_).narrow(0, 0, 1);
   torch::Tensor hidden = encoder_->forward(mel.to(weight.scalar_type())).squeeze(0);
   segments_.push_back({encoded_steps_, hidden});
   encoded_steps_ += hidden.size(0);

@@ -20,6 +20,7 @@
 #include <deque>
 #include <vector>
 
+#include "audio/log_mel.h"
 #include "nn/whisper_encoder.h"
 
 namespace musetalk::audio {
@@ -66,6 +67,8 @@ class SegmentFeatureStream {
 
   nn::WhisperEncoder& encoder_;
   int64_t fps_;
+  LogMelOptions mel_options_;
+  LogMelTables mel_tables_;     // on the encoder's device
   int64_t segment_samples_;     // 30 s at 16 kHz
   torch::Tensor no_steps_;      // (0, layers + 1, d): the states of frames that read no audio
   std::vector<float> pending_;  // samples of the segment being filled

@@ -55,6 +55,15 @@ AudioReader::AudioReader(const std::string& path)
   }
 }
 
+double AudioReader::stated_duration_s() const {
+  const AVStream* stream = input_->streams[stream_index_];
+  if (stream->duration > 0 && stream->duration != AV_NOPTS_VALUE)
+    return static_cast<double>(stream->duration) * av_q2d(stream->time_base);
+  if (input_->duration > 0 && input_->duration != AV_NOPTS_VALUE)
+    return static_cast<double>(input_->duration) / AV_TIME_BASE;
+  return 0;
+}
+
 void AudioReader::set_output(int rate, int channels, AVSampleFormat format, bool mean_downmix) {
   AVChannelLayout out_layout;
   av_channel_layout_default(&out_layout, channels);

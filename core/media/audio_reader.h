@@ -22,6 +22,9 @@ class AudioReader {
   int source_channels() const { return decoder_->ch_layout.nb_channels; }
   // Samples per channel decoded so far, at the source rate.
   int64_t source_samples() const { return source_samples_; }
+  // The audio's duration as the file's header states it (the stream's, else the container's),
+  // 0 when it states none. An estimate: a streamed WAV's header may say anything.
+  double stated_duration_s() const;
 
   // Output format; mean_downmix averages all source channels into every output channel
   // (librosa's mono), instead of FFmpeg's default mixing matrix.

@@ -1,13 +1,14 @@
 #include "pipeline/render_pipeline.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "audio/audio_features.h"
+#include "audio/segment_features.h"
 #include "files/error.h"
 #include "model/face_generator.h"
 #include "pipeline/bounded_queue.h"
 #include "pipeline/compositor.h"
-#include "pipeline/frame_batches.h"
 #include "pipeline/stage_threads.h"
 #include "torch_io/state_dict.h"
 
@@ -15,6 +16,9 @@ namespace musetalk::pipeline {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// Samples read from the audio source at a time: 1 s at 16 kHz.
+constexpr size_t kAudioChunk = 16000;
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
@@ -64,9 +68,8 @@ torch::Tensor compose(AvatarImages& images, const avatar::Avatar& avatar, int j,
 }  // namespace
 
 RenderStats render(ModelSet& models, const avatar::Avatar& avatar, AvatarImages& images,
-                   const std::vector<float>& samples16k, const RenderSettings& settings,
-                   FrameSink& sink, const RenderProgress& progress,
-                   const std::atomic<bool>* cancel) {
+                   AudioSource& audio, const RenderSettings& settings, FrameSink& sink,
+                   const RenderProgress& progress, const std::atomic<bool>* cancel) {
   const Clock::time_point start = Clock::now();
   RenderStats stats;
   if (settings.fps <= 0 || settings.batch <= 0 || settings.queue_depth == 0) {
@@ -84,16 +87,6 @@ RenderStats render(ModelSet& models, const avatar::Avatar& avatar, AvatarImages&
                 "recreate the avatar: it needs one of each per cycle frame");
   }
 
-  // The clip's hidden states are the only thing that grows with its length; the per-frame
-  // windows (5x larger at 25 fps) are made batch by batch in the generation stage.
-  const auto count = static_cast<int64_t>(samples16k.size());
-  torch::Tensor hidden;
-  {
-    torch::InferenceMode inference;
-    torch::Tensor samples =
-        torch::from_blob(const_cast<float*>(samples16k.data()), {count}, torch::kFloat32);
-    hidden = audio::whisper_hidden_states(models.whisper, samples);
-  }
   torch::Tensor latents = to_torch(avatar.latents).to(models.device, models.dtype);
   if (latents.dim() != 4 || latents.size(0) != cycle) {
     throw Error(avatar.sources.latents.empty() ? avatar.root : avatar.sources.latents,
@@ -102,14 +95,18 @@ RenderStats render(ModelSet& models, const avatar::Avatar& avatar, AvatarImages&
                 "recreate the avatar");
   }
   const int fps = settings.fps;
-  const FrameBatches batches(
-      audio::frame_count(count, fps),
-      [&hidden, count, fps](int64_t first, int64_t n) {
-        return audio::frame_windows(hidden, count, fps, first, n);
-      },
-      latents, settings.batch);
-  const int64_t total = batches.frames();
-  stats.features_s = seconds_since(start);
+  const int64_t batch_size = settings.batch;
+  // The features are made on the generation thread as its batches need them; the per-frame
+  // windows (5x larger than the states at 25 fps) batch by batch.
+  audio::SegmentFeatureStream features(models.whisper, fps);
+  // The progress total: estimated from the source until the audio's end is read, then exact.
+  const int64_t expected = audio.expected_samples();
+  std::atomic<int64_t> total_estimate{expected > 0 ? audio::frame_count(expected, fps) : -1};
+  std::atomic<bool> total_known{false};
+  auto progress_total = [&](int64_t done) {
+    const int64_t total = total_estimate.load();
+    return total_known.load() || total > done ? total : -1;
+  };
 
   BoundedQueue<Faces> faces(settings.queue_depth);
   BoundedQueue<Frames> frames(settings.queue_depth);
@@ -123,13 +120,33 @@ RenderStats render(ModelSet& models, const avatar::Avatar& avatar, AvatarImages&
 
   stages.start([&] {
     torch::InferenceMode inference;
-    for (int64_t k = 0; k < batches.count() && !stopped(); ++k) {
-      const Clock::time_point t0 = Clock::now();
-      const FrameBatch batch = batches[k];
+    std::vector<float> chunk(kAudioChunk);
+    // Batches as MuseTalk musetalk/utils/utils.py datagen makes them: B consecutive frames, the
+    // last one possibly smaller, frame i with cycle latent i mod 2N.
+    for (int64_t first = 0; !stopped(); first += batch_size) {
+      Clock::time_point t0 = Clock::now();
+      while (!features.finished() && features.frames_ready() < first + batch_size && !stopped()) {
+        const size_t n = audio.read(chunk.data(), chunk.size());
+        if (n == 0) {
+          features.finish();
+          total_estimate = features.frame_count();
+          total_known = true;
+        } else {
+          features.push(chunk.data(), n);
+        }
+      }
+      const int64_t n = std::min(batch_size, features.frames_ready() - first);
+      if (n <= 0 || stopped()) break;
+      const torch::Tensor windows = features.windows(first, n);
+      const torch::Tensor cycle_index =
+          torch::arange(first, first + n, torch::kInt64).remainder(cycle).to(latents.device());
+      const torch::Tensor batch_latents = latents.index_select(0, cycle_index);
+      stats.features_s += seconds_since(t0);
+      t0 = Clock::now();
       GeneratedFaces generated = generate_faces(
-          models.unet, models.vae, models.vae_config.scaling_factor, batch.audio, batch.latents);
+          models.unet, models.vae, models.vae_config.scaling_factor, windows, batch_latents);
       stats.generation_s += seconds_since(t0);
-      if (!faces.push({batch.first, generated.bgr})) break;
+      if (!faces.push({first, generated.bgr})) break;
     }
     faces.close();  // on every way out, so the next stage never waits for nothing
   });
@@ -159,7 +176,7 @@ RenderStats render(ModelSet& models, const avatar::Avatar& avatar, AvatarImages&
         sink.write_bgr(f.data_ptr<uint8_t>(), width, height, width * 3);
         stats.sink_s += seconds_since(t0);
         ++stats.frames;
-        if (progress) progress(stats.frames, total);
+        if (progress) progress(stats.frames, progress_total(stats.frames));
       }
       if (stopped()) break;
     }
@@ -170,6 +187,14 @@ RenderStats render(ModelSet& models, const avatar::Avatar& avatar, AvatarImages&
   stages.rethrow();
   stats.total_s = seconds_since(start);
   return stats;
+}
+
+RenderStats render(ModelSet& models, const avatar::Avatar& avatar, AvatarImages& images,
+                   const std::vector<float>& samples16k, const RenderSettings& settings,
+                   FrameSink& sink, const RenderProgress& progress,
+                   const std::atomic<bool>* cancel) {
+  MemoryAudioSource audio(samples16k);
+  return render(models, avatar, images, audio, settings, sink, progress, cancel);
 }
 
 }  // namespace musetalk::pipeline

@@ -1,9 +1,10 @@
 #pragma once
 // Offline render of one audio clip with one avatar (MuseTalk scripts/realtime_inference.py
-// Avatar.inference): audio features once, then three stages overlapping through bounded queues:
-// generation (UNet + VAE per batch) on one thread, compositing (resize + paste per frame, on the
-// device) on another, and the sink on the caller's thread, in frame order. Memory stays bounded
-// apart from the clip's audio features.
+// Avatar.inference) in three stages overlapping through bounded queues: generation (audio
+// features, then UNet + VAE per batch) on one thread, compositing (resize + paste per frame, on
+// the device) on another, and the sink on the caller's thread, in frame order. The audio is
+// pulled from its source as the batches need it and its Whisper features are made 30 s segment
+// by segment (audio/segment_features.h), so memory does not grow with the clip's length.
 
 #include <torch/torch.h>
 
@@ -15,6 +16,7 @@
 
 #include "avatar/avatar.h"
 #include "model/model_set.h"
+#include "pipeline/audio_source.h"
 #include "pipeline/frame_sink.h"
 
 namespace musetalk::pipeline {
@@ -36,15 +38,27 @@ class AvatarImages {
 
 struct RenderStats {
   int64_t frames = 0;  // frames written to the sink
+  // features_s: reading the audio and encoding it (part of the generation thread's time);
+  // generation_s: the UNet and VAE only.
   double features_s = 0, generation_s = 0, compositing_s = 0, sink_s = 0, total_s = 0;
 };
 
+// done: frames written; total: the clip's frames, from audio.expected_samples() until the
+// audio's end has been read and exact from then on, or -1 while unknown (no expected length, or
+// an estimate that done has passed).
 using RenderProgress = std::function<void(int64_t done, int64_t total)>;
 
-// progress and the sink run on the caller's thread. samples16k: mono float audio at 16 kHz; the
-// clip gives floor(duration * fps) frames, frame i using cycle index i mod 2N (every clip starts at
-// 0). Stops early, without error, when *cancel turns true. An exception in any stage (the sink
-// included) stops every stage and is rethrown here after all threads have been joined.
+// progress and the sink run on the caller's thread; audio is read on the generation thread. The
+// clip gives floor(samples / 16000 * fps) frames, frame i using cycle index i mod 2N (every clip
+// starts at 0), the same frames as with the whole clip's features (audio_features.h). Stops
+// early, without error, when *cancel turns true. An exception in any stage (the sink and the
+// audio source included) stops every stage and is rethrown here after all threads have been
+// joined.
+RenderStats render(ModelSet& models, const avatar::Avatar& avatar, AvatarImages& images,
+                   AudioSource& audio, const RenderSettings& settings, FrameSink& sink,
+                   const RenderProgress& progress, const std::atomic<bool>* cancel = nullptr);
+
+// The same with the clip's samples in memory (16 kHz mono float).
 RenderStats render(ModelSet& models, const avatar::Avatar& avatar, AvatarImages& images,
                    const std::vector<float>& samples16k, const RenderSettings& settings,
                    FrameSink& sink, const RenderProgress& progress,
