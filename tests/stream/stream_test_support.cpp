@@ -24,6 +24,16 @@ const bool kCachingAllocator = [] {
 
 }  // namespace
 
+std::string tiny_models_dir() {
+  static TempDir dir;
+  static const bool written = [] {
+    write_tiny_model_set(dir.path());
+    return true;
+  }();
+  (void)written;
+  return dir.path().string();
+}
+
 const SampleAvatar& sample_avatar() {
   static const SampleAvatar loaded = [] {
     SampleAvatar s;

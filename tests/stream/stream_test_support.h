@@ -24,6 +24,9 @@ struct SampleAvatar {
   std::shared_ptr<const stream::SessionAvatar> session;
 };
 
+// The tiny model set written to a temporary models folder once per test program (for the CLI).
+std::string tiny_models_dir();
+
 // Loaded once per test program.
 const SampleAvatar& sample_avatar();
 // data/sample/voice.wav at 16 kHz mono (3.2 s).

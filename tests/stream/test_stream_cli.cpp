@@ -13,8 +13,10 @@
 
 #include "cli_runner.h"
 #include "mp4_probe.h"
+#include "stream_test_support.h"
 #include "test_support.h"
 #include "tiny_model_set.h"
+#include "wav_file.h"
 
 extern char** environ;
 
@@ -22,16 +24,6 @@ namespace musetalk::test {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string tiny_models_dir() {
-  static TempDir dir;
-  static const bool written = [] {
-    write_tiny_model_set(dir.path());
-    return true;
-  }();
-  (void)written;
-  return dir.path().string();
-}
 
 std::string sample_args() {
   return "stream --avatar " + sample_dir() + "/avatar --models " + tiny_models_dir() +
@@ -57,33 +49,15 @@ TEST(StreamCli, AFileStreamsThroughTheLivePathIntoAnMp4InSync) {
 TEST(StreamCli, CtrlCFinishesTheFileAndExitsCleanly) {
   TempDir out;
   const std::string mp4 = out.file("stopped.mp4");
-  // A long input: the sample voice repeated to 20 s by the tool's own file reader is not
-  // possible, so make a WAV of 20 s of noise.
+  // 20 s of noise: longer than the test lets it run.
   const std::string wav = out.file("long.wav");
-  {
-    const int rate = 16000, seconds = 20;
-    std::ofstream f(wav, std::ios::binary);
-    auto u32 = [&](uint32_t v) { f.write(reinterpret_cast<const char*>(&v), 4); };
-    auto u16 = [&](uint16_t v) { f.write(reinterpret_cast<const char*>(&v), 2); };
-    const uint32_t bytes = rate * seconds * 2;
-    f.write("RIFF", 4);
-    u32(36 + bytes);
-    f.write("WAVEfmt ", 8);
-    u32(16);
-    u16(1);
-    u16(1);
-    u32(rate);
-    u32(rate * 2);
-    u16(2);
-    u16(16);
-    f.write("data", 4);
-    u32(bytes);
-    uint32_t x = 1;
-    for (int i = 0; i < rate * seconds; ++i) {
-      x = x * 1664525u + 1013904223u;
-      u16(static_cast<uint16_t>(static_cast<int16_t>((x >> 16) % 8000) - 4000));
-    }
+  std::vector<float> noise(16000 * 20);
+  uint32_t x = 1;
+  for (float& v : noise) {
+    x = x * 1664525u + 1013904223u;
+    v = static_cast<float>((x >> 16) % 8000) / 32768.0f - 0.12f;
   }
+  write_wav(wav, noise, 16000);
   const std::string args = sample_args() + " --input " + wav + " --output " + mp4;
   std::vector<std::string> argv_s = {MUSETALK_TOOL};
   for (size_t at = 0; at < args.size();) {
