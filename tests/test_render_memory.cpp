@@ -1,7 +1,7 @@
 // `musetalk render`'s memory does not grow with the clip's length: the peak resident set of a
 // render of a 4 minute clip stays within a few MiB of a 1 minute clip's. Holding the clip would
-// add 64 KB/s of samples and 38 KB/s of Whisper states (about 18 MiB for the 3 extra minutes),
-// and the whole clip's log-mel several times that. Both clips span several 30 s segments, so
+// add 64 KB/s of samples and 384 KB/s of Whisper states (about 77 MiB for the 3 extra minutes),
+// and the whole clip's log-mel more while it is encoded. Both clips span several 30 s segments, so
 // both hold the same bounded working set of segments; --fps 1 and --batch 1 keep the render
 // short and the baseline small and steady (bench/RESULTS.md has the figures).
 #include <sys/resource.h>
