@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "burst_signal.h"
 #include "files/error.h"
 #include "live/audio_devices.h"
 #include "live/mic_input.h"
@@ -23,6 +24,7 @@
 #include "pulse_server.h"
 #include "stream/clock.h"
 #include "test_support.h"
+#include "wav_file.h"
 
 namespace musetalk::live {
 namespace {
@@ -34,67 +36,6 @@ constexpr int kRate = 48000;  // the WAV's and the recording's rate
 constexpr double kFirstBurstS = 0.25;
 constexpr double kBurstPeriodS = 0.5;
 constexpr int kBursts = 6;
-
-// 16-bit PCM WAV, mono.
-void write_wav(const std::string& path, const std::vector<float>& samples, int rate) {
-  auto u32 = [](std::ofstream& out, uint32_t v) { out.write(reinterpret_cast<char*>(&v), 4); };
-  auto u16 = [](std::ofstream& out, uint16_t v) { out.write(reinterpret_cast<char*>(&v), 2); };
-  std::ofstream out(path, std::ios::binary);
-  uint32_t data_bytes = static_cast<uint32_t>(samples.size() * 2);
-  out.write("RIFF", 4);
-  u32(out, 36 + data_bytes);
-  out.write("WAVEfmt ", 8);
-  u32(out, 16);
-  u16(out, 1);  // PCM
-  u16(out, 1);  // mono
-  u32(out, static_cast<uint32_t>(rate));
-  u32(out, static_cast<uint32_t>(rate * 2));
-  u16(out, 2);
-  u16(out, 16);
-  out.write("data", 4);
-  u32(out, data_bytes);
-  for (float s : samples) {
-    int16_t v = static_cast<int16_t>(std::lround(s * 32767.0f));
-    out.write(reinterpret_cast<char*>(&v), 2);
-  }
-}
-
-// Silence with a 10 ms 1 kHz burst (amplitude 0.5) every kBurstPeriodS from kFirstBurstS on.
-std::vector<float> bursts(int rate) {
-  double total_s = kFirstBurstS + kBurstPeriodS * kBursts;
-  std::vector<float> s(static_cast<size_t>(total_s * rate), 0.0f);
-  for (int b = 0; b < kBursts; ++b) {
-    size_t start = static_cast<size_t>((kFirstBurstS + b * kBurstPeriodS) * rate);
-    for (int i = 0; i < rate / 100; ++i)
-      s[start + i] = 0.5f * static_cast<float>(std::sin(2 * M_PI * 1000.0 * i / rate));
-  }
-  return s;
-}
-
-// Indices (in frames) where a burst begins: |x| above threshold after at least 100 ms below.
-std::vector<int64_t> onsets(const std::vector<float>& x, int rate, int stride = 1,
-                            int channel = 0) {
-  std::vector<int64_t> found;
-  int64_t quiet_needed = rate / 10, quiet = quiet_needed;
-  int64_t frames = static_cast<int64_t>(x.size()) / stride;
-  for (int64_t i = 0; i < frames; ++i) {
-    if (std::fabs(x[static_cast<size_t>(i * stride + channel)]) > 0.1f) {
-      if (quiet >= quiet_needed) found.push_back(i);
-      quiet = 0;
-    } else {
-      ++quiet;
-    }
-  }
-  return found;
-}
-
-std::vector<float> read_floats(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  std::vector<float> x(bytes.size() / 4);
-  std::memcpy(x.data(), bytes.data(), x.size() * 4);
-  return x;
-}
 
 class PulseAudio : public ::testing::Test {
  protected:
@@ -197,7 +138,11 @@ struct Chunk {
 void PulseAudio::expect_voice_delayed(int64_t initial_delay_ns, int64_t delay_ns) {
   TempDir dir;
   std::string wav = dir.file("bursts.wav");
-  write_wav(wav, bursts(kRate), kRate);
+  test::BurstPattern pattern;
+  pattern.first_s = kFirstBurstS;
+  pattern.period_s = kBurstPeriodS;
+  pattern.count = kBursts;
+  test::write_wav(wav, test::burst_signal(pattern, kRate), kRate);
 
   std::mutex mutex;
   std::vector<Chunk> chunks;
@@ -231,9 +176,9 @@ void PulseAudio::expect_voice_delayed(int64_t initial_delay_ns, int64_t delay_ns
   pulse_->stop(recorder);
 
   // The recording: left = what the fake microphone played, right = the voice output.
-  std::vector<float> both = read_floats(recording);
-  std::vector<int64_t> in = onsets(both, kRate, 2, 0);
-  std::vector<int64_t> out = onsets(both, kRate, 2, 1);
+  std::vector<float> both = test::read_float32_file(recording);
+  std::vector<int64_t> in = test::burst_onsets(both, kRate, 2, 0);
+  std::vector<int64_t> out = test::burst_onsets(both, kRate, 2, 1);
   ASSERT_EQ(in.size(), static_cast<size_t>(kBursts)) << "bursts into the fake microphone";
   ASSERT_EQ(out.size(), static_cast<size_t>(kBursts)) << "bursts out of the voice output";
   double worst_ms = 0;
@@ -278,7 +223,7 @@ void PulseAudio::expect_voice_delayed(int64_t initial_delay_ns, int64_t delay_ns
   EXPECT_LT(lag_ms[lag_ms.size() / 2], 100);
 
   // Burst onsets on MicInput's timeline (contiguous, so sample index x 62.5 us is pts spacing).
-  std::vector<int64_t> captured = onsets(voice_16k, kVoiceRate);
+  std::vector<int64_t> captured = test::burst_onsets(voice_16k, kVoiceRate);
   ASSERT_EQ(captured.size(), static_cast<size_t>(kBursts)) << "bursts in MicInput's chunks";
   for (int i = 1; i < kBursts; ++i) {
     double spacing_ms = (captured[i] - captured[i - 1]) * kVoiceSampleNs / 1e6;

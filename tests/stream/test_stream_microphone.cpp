@@ -14,6 +14,7 @@
 #include <regex>
 #include <thread>
 
+#include "../live/burst_signal.h"
 #include "../live/pulse_server.h"
 #include "mp4_probe.h"
 #include "stream_test_support.h"
@@ -26,34 +27,6 @@ namespace {
 constexpr int kRate = 48000;
 constexpr int kBursts = 6;
 
-// Silence with a 10 ms 1 kHz burst (amplitude 0.5) every 500 ms from 250 ms on.
-std::vector<float> bursts() {
-  std::vector<float> s(static_cast<size_t>((0.25 + 0.5 * kBursts) * kRate), 0.0f);
-  for (int b = 0; b < kBursts; ++b) {
-    const auto start = static_cast<size_t>((0.25 + 0.5 * b) * kRate);
-    for (int i = 0; i < kRate / 100; ++i) {
-      s[start + i] = 0.5f * static_cast<float>(std::sin(2 * M_PI * 1000.0 * i / kRate));
-    }
-  }
-  return s;
-}
-
-// Frames where a burst begins in one channel of interleaved stereo: above 0.1 after 100 ms below.
-std::vector<int64_t> onsets(const std::vector<float>& stereo, int channel) {
-  std::vector<int64_t> found;
-  const int64_t quiet_needed = kRate / 10;
-  int64_t quiet = quiet_needed;
-  for (size_t i = 0; 2 * i + 1 < stereo.size(); ++i) {
-    if (std::fabs(stereo[2 * i + channel]) > 0.1f) {
-      if (quiet >= quiet_needed) found.push_back(static_cast<int64_t>(i));
-      quiet = 0;
-    } else {
-      ++quiet;
-    }
-  }
-  return found;
-}
-
 std::string read_text(const std::string& path) {
   std::ifstream in(path);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
@@ -65,7 +38,9 @@ TEST(StreamMicrophone, FakeMicDrivesTheStreamAndTheVoiceLeavesWithTheVideoLatenc
   PulseServer pulse;  // default source fakemic.monitor, default sink voice
   TempDir dir;
   const std::string wav = dir.file("bursts.wav");
-  write_wav(wav, bursts(), kRate);
+  BurstPattern pattern;
+  pattern.count = kBursts;
+  write_wav(wav, burst_signal(pattern, kRate), kRate);
   const std::string mp4 = dir.file("mic.mp4"), log = dir.file("tool.log");
   const std::string recording = dir.file("both.raw");
 
@@ -97,12 +72,9 @@ TEST(StreamMicrophone, FakeMicDrivesTheStreamAndTheVoiceLeavesWithTheVideoLatenc
   pulse.stop(tool);  // Ctrl-C: finishes the MP4
   pulse.stop(recorder);
 
-  std::ifstream in(recording, std::ios::binary);
-  const std::vector<char> bytes((std::istreambuf_iterator<char>(in)),
-                                std::istreambuf_iterator<char>());
-  std::vector<float> both(bytes.size() / 4);
-  std::memcpy(both.data(), bytes.data(), both.size() * 4);
-  const std::vector<int64_t> in_onsets = onsets(both, 0), out_onsets = onsets(both, 1);
+  const std::vector<float> both = read_float32_file(recording);
+  const std::vector<int64_t> in_onsets = burst_onsets(both, kRate, 2, 0);
+  const std::vector<int64_t> out_onsets = burst_onsets(both, kRate, 2, 1);
   ASSERT_EQ(in_onsets.size(), static_cast<size_t>(kBursts)) << "bursts into the fake microphone";
   ASSERT_EQ(out_onsets.size(), static_cast<size_t>(kBursts)) << read_text(log);
   for (int b = 0; b < kBursts; ++b) {
