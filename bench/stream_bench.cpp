@@ -18,6 +18,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <random>
+#include <thread>
 
 #include "adapters/avatar_latents.h"
 #include "adapters/file_adapters.h"
@@ -45,7 +46,7 @@ struct Options {
   std::string precision = "auto";
   int batch = 4;
   int lookahead_ms = 200;
-  int context_ms = 2000;
+  int context_ms = 20000;
   double speech_s = 0.48;
   int threads = 0;
 };
@@ -98,15 +99,22 @@ int hop_cost(const Options& o, ModelSet& models) {
   const std::vector<float> speech = noise(o.speech_s, 1);
   const std::vector<float> second(16000, 0.0f);
   const int64_t minute = int64_t{60} * stream::kNanosPerSecond;
-  session.push_audio(0, second.data(), second.size());
-  for (int64_t at : {minute, 60 * minute}) {
-    session.push_audio(at - stream::kNanosPerSecond, second.data(), second.size());
-    session.push_audio(at, speech.data(), speech.size());
-    session.push_audio(at + static_cast<int64_t>(o.speech_s * 1e9), second.data(), second.size());
-  }
-  session.end_of_input();
+  // The input ring holds 40 s: the second part is pushed once the first has been shown.
+  std::thread feeder([&] {
+    session.push_audio(0, second.data(), second.size());
+    for (int64_t at : {minute, 60 * minute}) {
+      while (at > minute && session.stats().frames < static_cast<int64_t>((60 + o.speech_s) * 25)) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+      session.push_audio(at - stream::kNanosPerSecond, second.data(), second.size());
+      session.push_audio(at, speech.data(), speech.size());
+      session.push_audio(at + static_cast<int64_t>(o.speech_s * 1e9), second.data(), second.size());
+    }
+    session.end_of_input();
+  });
   CountingOutput out;
   const stream::StreamStats stats = session.run(out);
+  feeder.join();
   double sum[2] = {0, 0};
   int count[2] = {0, 0};
   for (auto [first, ms] : hops) {

@@ -18,6 +18,7 @@
 #include "model/runtime_options.h"
 #include "progress.h"
 #include "render_inputs.h"
+#include "stream/session_avatar.h"
 #include "torch_io/state_dict.h"
 
 namespace musetalk::tools {
@@ -95,7 +96,16 @@ int render_command(const RenderOptions& o) {
   pipeline::RenderSettings settings;
   settings.fps = fps;
   settings.batch = o.batch;
-  adapters::PngAvatarImages images(avatar, device);
+  // Each PNG decoded once and kept on the device when the avatar fits the budget
+  // (stream/session_avatar.h); a larger one is read frame by frame.
+  std::unique_ptr<pipeline::AvatarImages> images;
+  if (stream::SessionAvatar::decoded_bytes(avatar) <= stream::kDefaultAvatarBudgetBytes) {
+    adapters::PngAvatarImages files(avatar, torch::kCPU);
+    images = std::make_unique<stream::DecodedAvatarImages>(stream::SessionAvatar::load(
+        avatar, files, to_torch(avatar.latents), device, dtype, device));
+  } else {
+    images = std::make_unique<adapters::PngAvatarImages>(avatar, device);
+  }
   adapters::VideoFileSink sink(o.out, avatar.frame_width, avatar.frame_height, settings.fps, o.crf,
                                o.audio, o.frames_dir);
 
@@ -104,7 +114,7 @@ int render_command(const RenderOptions& o) {
   std::signal(SIGINT, on_interrupt);
   std::signal(SIGTERM, on_interrupt);
   pipeline::RenderStats stats = pipeline::render(
-      models, avatar, images, voice, settings, sink,
+      models, avatar, *images, voice, settings, sink,
       [&](int64_t done, int64_t total) { progress.update(done, total); }, &g_interrupted);
   progress.finish();
   if (g_interrupted) {

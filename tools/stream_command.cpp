@@ -14,6 +14,7 @@
 #include "adapters/file_adapters.h"
 #include "avatar/avatar.h"
 #include "commands.h"
+#include "files/byte_units.h"
 #include "files/error.h"
 #include "host/cpu_threads.h"
 #include "live/audio_devices.h"
@@ -23,6 +24,7 @@
 #include "live/preview_window.h"
 #include "live/v4l2_output.h"
 #include "live/voice_output.h"
+#include "media/audio_decoder.h"
 #include "model/model_set.h"
 #include "progress.h"
 #include "render_inputs.h"
@@ -40,7 +42,7 @@ struct StreamOptions {
   std::string voice_out = "auto";
   bool list_devices = false;
   int lookahead_ms = 200;
-  int context_ms = 2000;
+  int context_ms = 20000;
   int latency_ms = 0;
   int fps = 0;
   int batch = 4;
@@ -57,8 +59,13 @@ struct StreamOptions {
 
 std::atomic<bool> g_stop{false};
 
-extern "C" void on_stop_signal(int) {
+// The longest latency the voice output follows (a CPU hop of the real networks takes seconds).
+constexpr int64_t kMaxVoiceDelayNs = int64_t{60} * 1000000000;
+
+// The first Ctrl-C stops cleanly; a second one (while a long CPU hop finishes) ends the process.
+extern "C" void on_stop_signal(int signal_number) {
   g_stop = true;
+  std::signal(signal_number, SIG_DFL);
 }
 
 void say(bool quiet, const std::string& text) {
@@ -88,6 +95,34 @@ void check_numbers(const StreamOptions& o) {
   }
 }
 
+// --lookahead-ms, --context-ms and --latency-ms against the frame rate and --batch, before any
+// model loads (the session checks the same again).
+void check_timing(const StreamOptions& o, int fps) {
+  const int least_lookahead = stream::SlidingFeatures::min_lookahead_ms(fps);
+  if (o.lookahead_ms < least_lookahead) {
+    throw Error("--lookahead-ms " + std::to_string(o.lookahead_ms),
+                "is shorter than the audio each frame's Whisper window reads ahead at " +
+                    std::to_string(fps) + " fps",
+                "use at least " + std::to_string(least_lookahead));
+  }
+  const int hop_span_ms = (o.batch - 1) * 1000 / fps;
+  // Whisper-tiny's input is 30 s: left context, the hop and the lookahead must fit in it.
+  const int span_ms = o.context_ms + hop_span_ms + o.lookahead_ms + 200;
+  if (span_ms > 30000) {
+    throw Error("--context-ms " + std::to_string(o.context_ms),
+                "with --lookahead-ms " + std::to_string(o.lookahead_ms) + " and --batch " +
+                    std::to_string(o.batch) + " spans " + std::to_string(span_ms) +
+                    " ms, more than Whisper's 30 s input",
+                "use a shorter --context-ms");
+  }
+  const int least_latency = o.lookahead_ms + hop_span_ms + 20;
+  if (o.latency_ms > 0 && o.latency_ms < least_latency) {
+    throw Error("--latency-ms " + std::to_string(o.latency_ms),
+                "is shorter than the lookahead and the hop's span: every frame would be late",
+                "use at least " + std::to_string(least_latency) + ", or 0 to measure it");
+  }
+}
+
 // The voice output's device: --voice-out, where auto plays a file's voice on the default device
 // and a microphone's nowhere (it would echo into the microphone).
 std::string voice_device(const StreamOptions& o, const InputSpec& input) {
@@ -112,12 +147,15 @@ int stream_command(const StreamOptions& o) {
   const UNetVersion version = render_version(o.version, avatar, version_warning);
   if (!version_warning.empty()) say(false, version_warning);
   const int fps = render_fps(o.fps, avatar);
-  if (o.lookahead_ms < stream::SlidingFeatures::min_lookahead_ms(fps)) {
-    throw Error("--lookahead-ms " + std::to_string(o.lookahead_ms),
-                "is shorter than the audio each frame's Whisper window reads ahead at " +
-                    std::to_string(fps) + " fps",
-                "use at least " + std::to_string(stream::SlidingFeatures::min_lookahead_ms(fps)));
+  check_timing(o, fps);
+  if (stream::SessionAvatar::decoded_bytes(avatar) > stream::kDefaultAvatarBudgetBytes) {
+    throw Error(o.avatar,
+                "needs " + files::format_size(stream::SessionAvatar::decoded_bytes(avatar)) +
+                    " for its decoded frames and masks, over the stream's " +
+                    files::format_size(stream::kDefaultAvatarBudgetBytes),
+                "use a shorter avatar video (its frames are all kept decoded while streaming)");
   }
+  if (!input.microphone) check_audio_length(media::measure_audio_16k_mono(input.file), fps);
 
   stream::SteadyClock clock;
   std::atomic<stream::StreamSession*> session_ptr{nullptr};
@@ -145,6 +183,7 @@ int stream_command(const StreamOptions& o) {
     if (!audio_session) audio_session = std::make_unique<live::PortAudioSession>();
     live::VoiceOutputOptions voice_options;
     voice_options.device = voice_name;
+    voice_options.max_delay_ns = kMaxVoiceDelayNs;
     voice = std::make_unique<live::VoiceOutput>(voice_options, 0);
   }
 
@@ -202,22 +241,53 @@ int stream_command(const StreamOptions& o) {
   say(o.quiet, "latency " + std::to_string(latency_ns / 1000000) + " ms (lookahead " +
                    std::to_string(o.lookahead_ms) + " ms + hop + compute); Ctrl-C stops");
   if (voice) {
+    if (latency_ns > kMaxVoiceDelayNs) {
+      throw Error("--voice-out " + voice_name,
+                  "cannot delay the voice by the " + std::to_string(latency_ns / 1000000) +
+                      " ms this device needs per frame",
+                  "use --voice-out none, a faster --device, or a smaller --batch");
+    }
     voice->set_delay_ns(latency_ns);
     voice->start();
   }
+  // Whatever happens from here on, the inputs stop calling into the session before it goes.
+  struct InputsStopper {
+    std::atomic<stream::StreamSession*>& session;
+    live::MicInput* mic;
+    live::FileAudioInput* file;
+    ~InputsStopper() {
+      session = nullptr;
+      try {
+        if (mic) mic->stop();
+      } catch (...) {  // a destructor: the error was reported, or another one is on its way
+      }
+      if (file) file->stop();
+    }
+  } stopper{session_ptr, mic.get(), file.get()};
   session_ptr = &session;
   std::signal(SIGINT, on_stop_signal);
   std::signal(SIGTERM, on_stop_signal);
   if (mic) mic->start();
   if (file) file->start();
 
-  // Ctrl-C or a closed window ends the input; the session then finishes what it has.
+  // Ctrl-C or a closed window stops the stream at once (the MP4 keeps what was shown); the end
+  // of a file lets the session show what it still has.
   std::atomic<bool> cancel{false};
   std::thread watcher([&] {
+    bool ended = false;
     while (!cancel) {
       if (g_stop || (window && window->closed())) {
         cancel = true;
         break;
+      }
+      if (mic && !mic->active()) {
+        std::fprintf(stderr, "\nthe microphone stopped delivering audio: stopping\n");
+        cancel = true;
+        break;
+      }
+      if (file && file->done() && !ended) {
+        session.end_of_input();  // also when decoding failed midway: wait() reports it
+        ended = true;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
@@ -243,9 +313,15 @@ int stream_command(const StreamOptions& o) {
   cancel = true;
   watcher.join();
   session_ptr = nullptr;
-  if (mic) mic->stop();
   if (file) file->stop();
   if (voice) voice->stop();
+  if (mic) {
+    try {
+      mic->stop();
+    } catch (...) {
+      if (!failure) failure = std::current_exception();
+    }
+  }
   if (live_status) std::fprintf(stderr, "\n");
   if (failure) std::rethrow_exception(failure);
   if (file) file->wait();
@@ -259,8 +335,12 @@ int stream_command(const StreamOptions& o) {
                  stats.latency_ms, o.batch, stats.hop_ms, stats.features_ms, stats.networks_ms,
                  stats.compositing_ms);
     for (const OutputSpec& spec : output_specs) {
-      if (spec.kind == OutputSpec::Kind::File)
+      if (spec.kind != OutputSpec::Kind::File) continue;
+      if (stats.frames > 0) {
         std::fprintf(stderr, "wrote %s\n", spec.target.c_str());
+      } else {
+        std::fprintf(stderr, "no audio came in: %s was not written\n", spec.target.c_str());
+      }
     }
   }
   return 0;

@@ -1,6 +1,8 @@
 #include "stream_outputs.h"
 
+#include <cctype>
 #include <cstdio>
+#include <exception>
 #include <filesystem>
 #include <set>
 
@@ -8,6 +10,15 @@
 #include "render_inputs.h"
 
 namespace musetalk::tools {
+
+namespace {
+
+std::string lowercase(std::string text) {
+  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return text;
+}
+
+}  // namespace
 
 InputSpec parse_input(const std::string& option) {
   InputSpec spec;
@@ -37,7 +48,7 @@ std::vector<OutputSpec> parse_outputs(const std::vector<std::string>& options,
     } else if (option.rfind("v4l2:", 0) == 0 && option.size() > 5) {
       spec.kind = OutputSpec::Kind::V4l2;
       spec.target = option.substr(5);
-    } else if (std::filesystem::path(option).extension() == ".mp4") {
+    } else if (lowercase(std::filesystem::path(option).extension().string()) == ".mp4") {
       spec.kind = OutputSpec::Kind::File;
       spec.target = option;
       try {
@@ -49,7 +60,12 @@ std::vector<OutputSpec> parse_outputs(const std::vector<std::string>& options,
       throw Error("--output " + option, "is not an output this tool writes",
                   "use window, v4l2:/dev/videoN (a v4l2loopback device) or a file ending in .mp4");
     }
-    if (!seen.insert(option).second) {
+    // One file or device named two ways (out.mp4, ./out.mp4) is still one output.
+    std::error_code ec;
+    const std::string key = spec.kind == OutputSpec::Kind::Window
+                                ? option
+                                : std::filesystem::weakly_canonical(spec.target, ec).string();
+    if (!seen.insert(key).second) {
       throw Error("--output " + option, "is given twice", "name each output once");
     }
     outputs.push_back(spec);
@@ -61,8 +77,18 @@ void FanOut::write(const stream::FrameView& frame) {
   for (auto& output : outputs_) output->write(frame);
 }
 
+// Every output is finished even when one fails (a failed camera must not cost the recording);
+// the first error is rethrown after.
 void FanOut::finish() {
-  for (auto& output : outputs_) output->finish();
+  std::exception_ptr first;
+  for (auto& output : outputs_) {
+    try {
+      output->finish();
+    } catch (...) {
+      if (!first) first = std::current_exception();
+    }
+  }
+  if (first) std::rethrow_exception(first);
 }
 
 std::string status_line(const stream::StreamStats& stats, double fps) {

@@ -60,7 +60,7 @@ void FileAudioInput::run() {
       int64_t sent = samples_sent_.load();
       int64_t pts = start_pts_ns_ + sent * kVoiceSampleNs;
       // Captured once its last sample has been.
-      if (!sleep_until(pts + static_cast<int64_t>(n) * kVoiceSampleNs)) return;
+      if (!sleep_until(pts + static_cast<int64_t>(n) * kVoiceSampleNs)) break;
       on_chunk_(pts, pending.data() + offset, n);
       samples_sent_ = sent + static_cast<int64_t>(n);
       offset += n;
@@ -73,6 +73,7 @@ void FileAudioInput::run() {
   } catch (...) {
     error_ = std::current_exception();
   }
+  done_ = true;
 }
 
 }  // namespace musetalk::live

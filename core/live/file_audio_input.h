@@ -50,6 +50,9 @@ class FileAudioInput {
 
   const std::string& path() const { return path_; }
   int64_t start_pts_ns() const { return start_pts_ns_; }
+  // True once the feeding thread has ended: the whole file fed, stop() called, or an error that
+  // wait() will rethrow.
+  bool done() const { return done_.load(); }
   // 16 kHz samples handed over so far.
   int64_t samples_sent() const { return samples_sent_.load(); }
 
@@ -66,6 +69,7 @@ class FileAudioInput {
   std::thread thread_;
   std::atomic<bool> stopping_{false};
   std::atomic<int64_t> samples_sent_{0};
+  std::atomic<bool> done_{false};
   int64_t start_pts_ns_ = 0;
   bool started_ = false;
   std::exception_ptr error_;

@@ -18,6 +18,13 @@ AudioRing::AudioRing(size_t capacity_samples, int64_t gap_tolerance_ns)
   if (capacity_samples == 0) throw std::invalid_argument("AudioRing: capacity must be positive");
 }
 
+void AudioRing::resize(size_t capacity_samples) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (end_ != 0 || origin_ns_) throw std::logic_error("AudioRing: resize after the first push");
+  if (capacity_samples == 0) throw std::invalid_argument("AudioRing: capacity must be positive");
+  buffer_.assign(capacity_samples, 0.0f);
+}
+
 void AudioRing::append_locked(const float* samples, size_t count) {
   const auto capacity = static_cast<int64_t>(buffer_.size());
   // Only the last `capacity` samples of a huge chunk can be kept.

@@ -22,6 +22,9 @@ class AudioRing {
   // what was received before the gap is filled with silence (a paused or muted source).
   explicit AudioRing(size_t capacity_samples, int64_t gap_tolerance_ns = 100000000);
 
+  // A new capacity, before the first push (throws std::logic_error after it).
+  void resize(size_t capacity_samples);
+
   // Appends count samples whose first was captured at pts_ns (session clock). The first push
   // fixes origin_ns. A later chunk more than gap_tolerance_ns after the expected time inserts
   // silence up to its own position (at most one capacity); an early or slightly late chunk is

@@ -16,6 +16,20 @@ std::string image_name(const std::vector<std::string>& files, const avatar::Avat
 
 }  // namespace
 
+int64_t SessionAvatar::decoded_bytes(const avatar::Avatar& avatar) {
+  int64_t bytes = 0;
+  std::map<std::string, bool> counted;
+  for (size_t j = 0; j < avatar.face_boxes.size() && j < avatar.mask_boxes.size(); ++j) {
+    const std::string key = image_name(avatar.frame_files, avatar, "frame", j) + "|" +
+                            image_name(avatar.mask_files, avatar, "mask", j);
+    if (counted.emplace(key, true).second) {
+      bytes += int64_t{avatar.frame_width} * avatar.frame_height * 3;
+      bytes += int64_t{avatar.mask_boxes[j].width()} * avatar.mask_boxes[j].height();
+    }
+  }
+  return bytes;
+}
+
 std::shared_ptr<const SessionAvatar> SessionAvatar::load(
     const avatar::Avatar& avatar, pipeline::AvatarImages& images, const torch::Tensor& latents,
     torch::Device latent_device, torch::ScalarType latent_dtype, torch::Device image_device,
@@ -36,15 +50,7 @@ std::shared_ptr<const SessionAvatar> SessionAvatar::load(
                 "recreate the avatar");
   }
   // The budget is checked before decoding anything, from the sizes the avatar records.
-  int64_t needed = 0;
-  std::map<std::string, bool> counted;
-  for (int64_t j = 0; j < cycle; ++j) {
-    const std::string key = image_name(avatar.frame_files, avatar, "frame", j);
-    if (counted.emplace(key, true).second) {
-      needed += int64_t{avatar.frame_width} * avatar.frame_height * 3;
-      needed += int64_t{avatar.mask_boxes[j].width()} * avatar.mask_boxes[j].height();
-    }
-  }
+  const int64_t needed = decoded_bytes(avatar);
   if (needed > budget_bytes) {
     throw Error(avatar.root,
                 "needs " + files::format_size(needed) +
@@ -92,6 +98,10 @@ std::shared_ptr<const SessionAvatar> SessionAvatar::load(
 
 const torch::Tensor& SessionAvatar::frame(int64_t j) const {
   return frames_[static_cast<size_t>(j % cycle())];
+}
+
+const torch::Tensor& SessionAvatar::mask(int64_t j) const {
+  return masks_[static_cast<size_t>(j % cycle())];
 }
 
 torch::Tensor SessionAvatar::latents(int64_t first, int64_t count) const {

@@ -34,6 +34,10 @@ class SessionAvatar {
       torch::Device latent_device, torch::ScalarType latent_dtype, torch::Device image_device,
       int64_t budget_bytes = kDefaultAvatarBudgetBytes);
 
+  // Bytes the decoded frames and masks of avatar take (each distinct file once), from the sizes
+  // it records, without decoding anything.
+  static int64_t decoded_bytes(const avatar::Avatar& avatar);
+
   const avatar::Avatar& info() const { return avatar_; }
   int64_t cycle() const { return static_cast<int64_t>(avatar_.face_boxes.size()); }
   int width() const { return avatar_.frame_width; }
@@ -42,6 +46,8 @@ class SessionAvatar {
 
   // Cycle frame j mod cycle(): (H, W, 3) uint8 BGR on the image device.
   const torch::Tensor& frame(int64_t j) const;
+  // Its blending mask: (crop height, crop width) uint8 on the image device.
+  const torch::Tensor& mask(int64_t j) const;
   // The UNet's avatar latents of frames [first, first + count) of the timeline: cycle indices
   // first mod 2N onward, (count, 8, 32, 32).
   torch::Tensor latents(int64_t first, int64_t count) const;
@@ -55,6 +61,19 @@ class SessionAvatar {
   torch::Tensor latents_;
   std::vector<torch::Tensor> frames_, masks_;  // per cycle index; mirrored indices share storage
   int64_t bytes_ = 0;
+};
+
+// The decoded avatar as render's image source (pipeline/render_pipeline.h AvatarImages), so an
+// offline render decodes each PNG once too.
+class DecodedAvatarImages : public pipeline::AvatarImages {
+ public:
+  explicit DecodedAvatarImages(std::shared_ptr<const SessionAvatar> avatar)
+      : avatar_(std::move(avatar)) {}
+  torch::Tensor frame(int j) override { return avatar_->frame(j); }
+  torch::Tensor mask(int j) override { return avatar_->mask(j); }
+
+ private:
+  std::shared_ptr<const SessionAvatar> avatar_;
 };
 
 }  // namespace musetalk::stream

@@ -23,8 +23,10 @@ struct SlidingFeatureSettings {
   // frame's Whisper window reaches 120 ms ahead at 25 fps (the minimum), the rest is right
   // context for the encoder's attention.
   int lookahead_ms = 200;
-  // Audio before a hop's first window given to the encoder as left context.
-  int left_context_ms = 2000;
+  // Audio before a hop's first window given to the encoder as left context. The encoder's input
+  // is 30 s whatever this is, so it costs nothing; the offline render's features are closer the
+  // longer it is (bench/RESULTS.md, stream_bench --measure lookahead).
+  int left_context_ms = 20000;
 };
 
 class SlidingFeatures {

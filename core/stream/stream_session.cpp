@@ -1,6 +1,7 @@
 #include "stream/stream_session.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -52,6 +53,18 @@ StreamSession::StreamSession(ModelSet& models, std::shared_ptr<const SessionAvat
       voice_(settings.voice),
       avatar_(std::move(avatar)) {
   if (!avatar_) throw Error("avatar", "is missing", "load an avatar before starting a session");
+  const int least = least_latency_ms();
+  if (settings.latency_ms > 0 && settings.latency_ms < least) {
+    throw Error("latency " + std::to_string(settings.latency_ms) + " ms",
+                "is shorter than the lookahead and the hop's span: every frame would be late",
+                "use at least " + std::to_string(least) + " ms, or 0 to measure it");
+  }
+}
+
+int StreamSession::least_latency_ms() const {
+  // A hop's audio has all arrived lookahead after its last frame; one 20 ms input chunk more.
+  return settings_.features.lookahead_ms + (settings_.batch - 1) * 1000 / settings_.features.fps +
+         20;
 }
 
 StreamSession::~StreamSession() {
@@ -108,8 +121,11 @@ bool StreamSession::stopping() const {
 int64_t StreamSession::warm_up() {
   const int fps = settings_.features.fps;
   if (latency_ns_ > 0) return latency_ns_;
-  if (settings_.latency_ms > 0) {
-    latency_ns_ = int64_t{settings_.latency_ms} * 1000000;
+  if (settings_.latency_ms > 0 || !settings_.realtime) {
+    // Not realtime: frames go out when ready; the nominal latency only sizes the buffers.
+    latency_ns_ =
+        int64_t{settings_.latency_ms > 0 ? settings_.latency_ms : least_latency_ms()} * 1000000;
+    fit_to_latency();
     return latency_ns_;
   }
   // Two hops on silence; the first pays for one-time set-up (kernels, caches), so the second is
@@ -134,7 +150,30 @@ int64_t StreamSession::warm_up() {
   // Whole frames, so the voice delay matches the picture to the frame.
   const int64_t frame_ns = kNanosPerSecond / fps;
   latency_ns_ = (latency_ns_ + frame_ns - 1) / frame_ns * frame_ns;
+  fit_to_latency();
   return latency_ns_;
+}
+
+// The input must hold every sample still read: the voice of frames shown latency after their
+// audio came, and the left context of the hop being generated. Generated frames may wait up to
+// the latency for their time.
+void StreamSession::fit_to_latency() {
+  const int64_t held_ms = latency_ns_ / 1000000 + settings_.features.left_context_ms +
+                          settings_.features.lookahead_ms + 2000;
+  const auto needed = static_cast<size_t>(held_ms * kStreamSampleRate / 1000);
+  if (needed > ring_.capacity()) {
+    if (ring_.end() > 0 || ring_.origin_ns()) {
+      throw Error("input buffer",
+                  "holds " + std::to_string(ring_.capacity() / kStreamSampleRate) +
+                      " s of audio but the latency and the left context need " +
+                      std::to_string(held_ms / 1000 + 1) + " s",
+                  "call warm_up() before pushing audio, or raise input_buffer_ms");
+    }
+    ring_.resize(needed);
+  }
+  const int64_t frames_ahead = latency_ns_ * settings_.features.fps / kNanosPerSecond;
+  ready_limit_ = std::max<size_t>(static_cast<size_t>(settings_.ready_hops * settings_.batch),
+                                  static_cast<size_t>(frames_ahead + settings_.batch));
 }
 
 bool StreamSession::generate_hop(int64_t first, int64_t count, int64_t end_samples) {
@@ -202,8 +241,7 @@ bool StreamSession::generate_hop(int64_t first, int64_t count, int64_t end_sampl
   }
   stats_.speaking = voice_.speaking();
   // Bounded: wait while the presenter has enough ahead of it.
-  const auto limit = static_cast<size_t>(settings_.ready_hops * settings_.batch);
-  changed_.wait(lock, [&] { return stop_ || ready_.size() < limit; });
+  changed_.wait(lock, [&] { return stop_ || ready_.size() < ready_limit_; });
   if (stop_) return false;
   for (auto& [f, r] : done) ready_[f] = std::move(r);
   generated_until_ = first + count;
@@ -284,9 +322,10 @@ StreamStats StreamSession::run(FrameOutput& output, const std::atomic<bool>* can
       {
         std::unique_lock<std::mutex> lock(mutex_);
         if (!settings_.realtime) {
-          changed_.wait(lock, [&] {
-            return ready_.count(f) || generator_done_ || error_ || (cancel && cancel->load());
-          });
+          // Polled: nothing notifies when *cancel turns true.
+          while (!(ready_.count(f) || generator_done_ || error_ || cancelled())) {
+            changed_.wait_for(lock, std::chrono::nanoseconds(kPollNs));
+          }
         }
         if (error_) break;
         // Frames before f are past: a late hop's frames are never shown after their time.
@@ -341,7 +380,14 @@ StreamStats StreamSession::run(FrameOutput& output, const std::atomic<bool>* can
         last_report = f;
       }
     }
-    output.finish();
+    // A failed generator's error is the result; nothing half made is committed. Nor is an
+    // output that never got a frame (no audio came before the stop).
+    bool failed = false;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      failed = error_ != nullptr;
+    }
+    if (!failed && stats().frames > 0) output.finish();
   } catch (...) {
     failure = std::current_exception();
   }

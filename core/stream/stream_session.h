@@ -40,7 +40,8 @@ struct StreamSettings {
   SlidingFeatureSettings features;  // fps, lookahead, left context
   int batch = 4;                    // frames per hop: one Whisper, UNet and VAE call
   // Presentation delay: frame f is output at PTS(f) + latency. 0: lookahead + the hop's span +
-  // twice a warm-up hop's compute time, measured when run() starts.
+  // twice a warm-up hop's compute time, measured when run() starts. A fixed one must cover at
+  // least the lookahead, the hop's span and one 20 ms input chunk (Error otherwise).
   int latency_ms = 0;
   // false: nothing is dropped and nothing waits for the clock; every frame is generated and
   // output as soon as it is ready (offline use, tests, benchmarks of quality).
@@ -48,7 +49,7 @@ struct StreamSettings {
   bool idle = true;  // silence shows cycle frames without running the networks
   VoiceActivitySettings voice;
   int crossfade_frames = 4;     // speech fades in and out over this many frames
-  int input_buffer_ms = 30000;  // the input ring; must hold latency + left context
+  int input_buffer_ms = 40000;  // the input ring; grown to hold latency + left context
   int ready_hops = 4;           // generated hops held ahead of presentation
   // Called on the generator thread before each hop runs the networks (tests slow it down).
   std::function<void(int64_t first_frame)> before_hop;
@@ -91,7 +92,8 @@ class StreamSession {
   int64_t warm_up();
 
   // Runs the session on the calling thread until the input has ended and its last frame was
-  // output, or *cancel turns true; then output.finish(). on_stats is called about every half
+  // output, or *cancel turns true; then output.finish() (not when the generator failed, nor when
+  // no frame was output). on_stats is called about every half
   // second of the timeline. Every thread is joined before it returns; the first error of the
   // generator or the output is rethrown then.
   StreamStats run(FrameOutput& output, const std::atomic<bool>* cancel = nullptr,
@@ -111,6 +113,8 @@ class StreamSession {
   void generate();  // the generator thread
   bool generate_hop(int64_t first, int64_t count, int64_t end_samples);
   std::shared_ptr<const SessionAvatar> current_avatar() const;
+  int least_latency_ms() const;
+  void fit_to_latency();
   int64_t frame_sample(int64_t f) const;  // first timeline sample of frame f
   bool stopping() const;
 
@@ -121,7 +125,8 @@ class StreamSession {
   SlidingFeatures features_;
   VoiceActivity voice_;
   double speech_weight_ = 0;  // crossfade position, generator thread only
-  int64_t latency_ns_ = 0;  // 0 until warm_up()
+  int64_t latency_ns_ = 0;    // 0 until warm_up()
+  size_t ready_limit_ = 0;    // generated frames held ahead of presentation, set by warm_up()
 
   mutable std::mutex mutex_;  // guards everything below
   std::condition_variable changed_;

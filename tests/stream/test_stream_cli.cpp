@@ -88,6 +88,7 @@ TEST(StreamCli, CtrlCFinishesTheFileAndExitsCleanly) {
 }
 
 struct BadInput {
+  std::string name;  // the ctest case's name
   std::string args;
   std::string says;
 };
@@ -120,22 +121,42 @@ TEST_P(StreamCliRefuses, BeforeLoadingModels) {
 INSTANTIATE_TEST_SUITE_P(
     StreamCli, StreamCliRefuses,
     ::testing::Values(
-        BadInput{"--input {out}/missing.wav --output {out}/a.mp4", "--input"},
-        BadInput{"--input {sample}/voice.wav --output {out}/a.avi", "--output {out}/a.avi"},
-        BadInput{"--input {sample}/voice.wav --output {out}/a.mp4 --output {out}/a.mp4",
+        BadInput{"MissingInputFile", "--input {out}/missing.wav --output {out}/a.mp4", "--input"},
+        BadInput{"NotAnMp4Output", "--input {sample}/voice.wav --output {out}/a.avi",
+                 "--output {out}/a.avi"},
+        BadInput{"SameOutputTwice",
+                 "--input {sample}/voice.wav --output {out}/a.mp4 --output {out}/a.mp4",
                  "given twice"},
-        BadInput{"--input {sample}/voice.wav --output v4l2:{sample}/voice.wav",
+        BadInput{"V4l2OnARegularFile",
+                 "--input {sample}/voice.wav --output v4l2:{sample}/voice.wav",
                  "is not a video device"},
-        BadInput{"--input {sample}/voice.wav --output v4l2:/dev/video99", "v4l2loopback"},
-        BadInput{"--input {sample}/voice.wav --output {out}/a.mp4 --lookahead-ms 60",
+        BadInput{"MissingV4l2Device", "--input {sample}/voice.wav --output v4l2:/dev/video99",
+                 "v4l2loopback"},
+        BadInput{"LookaheadTooShort",
+                 "--input {sample}/voice.wav --output {out}/a.mp4 --lookahead-ms 60",
                  "--lookahead-ms 60"},
-        BadInput{"--input {sample}/voice.wav --output {out}/a.mp4 --v4l2-format rgb",
+        BadInput{"UnknownV4l2Format",
+                 "--input {sample}/voice.wav --output {out}/a.mp4 --v4l2-format rgb",
                  "--v4l2-format rgb"},
-        BadInput{"--input {sample}/voice.wav --output {out}/a.mp4 --batch 0", "--batch"},
-        BadInput{"--input {sample}/voice.wav --output {out}/a.mp4 --device tpu", "--device tpu"},
-        BadInput{"--input {sample}/voice.wav --output {out}/a.mp4 --voice-out nosuchdevice",
+        BadInput{"ZeroBatch", "--input {sample}/voice.wav --output {out}/a.mp4 --batch 0",
+                 "--batch"},
+        BadInput{"UnknownDevice", "--input {sample}/voice.wav --output {out}/a.mp4 --device tpu",
+                 "--device tpu"},
+        BadInput{"UnknownVoiceDevice",
+                 "--input {sample}/voice.wav --output {out}/a.mp4 --voice-out nosuchdevice",
                  "nosuchdevice"},
-        BadInput{"--input mic:nosuchmic --output {out}/a.mp4", "nosuchmic"}));
+        BadInput{"UnknownMicrophone", "--input mic:nosuchmic --output {out}/a.mp4", "nosuchmic"},
+        BadInput{"LatencyBelowLookahead",
+                 "--input {sample}/voice.wav --output {out}/a.mp4 --latency-ms 100",
+                 "--latency-ms 100"},
+        BadInput{"ContextBeyondWhispersInput",
+                 "--input {sample}/voice.wav --output {out}/a.mp4 --context-ms 28000 "
+                 "--lookahead-ms 3000",
+                 "--context-ms 28000"},
+        BadInput{"SameFileNamedTwoWays",
+                 "--input {sample}/voice.wav --output {out}/a.mp4 --output {out}/./a.mp4",
+                 "given twice"}),
+    [](const ::testing::TestParamInfo<BadInput>& info) { return info.param.name; });
 
 TEST(StreamCli, NoSoundServerIsAClearErrorNotACrash) {
   TempDir out;

@@ -100,6 +100,7 @@ TEST(StreamOverload, ASlowGeneratorDropsFramesInsteadOfFallingBehind) {
   StreamSession session(test::shared_tiny_models(), sample_avatar().session, settings, clock);
   const std::vector<float>& voice = sample_voice();
   const int64_t start = clock.now_ns();
+  session.warm_up();
   std::thread feeder([&] { test::feed_in_real_time(session, clock, voice, start); });
   RecordingOutput out(clock, false);
   const StreamStats stats = session.run(out);

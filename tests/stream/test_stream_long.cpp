@@ -51,6 +51,7 @@ TEST(StreamLong, AnHourOfVoiceKeepsMemoryFlat) {
   std::vector<std::pair<int64_t, double>> hops;  // first frame, ms on the clock
   settings.after_hop = [&](int64_t first, double ms) { hops.push_back({first, ms}); };
   StreamSession session(test::shared_tiny_models(), test::sample_avatar().session, settings, clock);
+  session.warm_up();
   std::thread feeder([&] {
     // Speech-like noise bursts (0.8 s on, 0.4 s off), generated chunk by chunk.
     std::minstd_rand noise(5);

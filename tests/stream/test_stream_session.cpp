@@ -72,6 +72,7 @@ TEST(StreamSession, FileStreamedOnAFastClockHasEveryFrameAndItsVoice) {
   StreamSession session(test::shared_tiny_models(), sample_avatar().session, StreamSettings{},
                         clock);
   const std::vector<float>& voice = sample_voice();
+  session.warm_up();
   std::thread feeder([&] { test::feed_in_real_time(session, clock, voice, 0); });
   RecordingOutput out(clock, false);
   const StreamStats stats = session.run(out);
