@@ -3,24 +3,23 @@
 #include <portaudio.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <limits>
 
+#include "stream/clock.h"
+
 namespace musetalk::live {
 namespace {
-
-int64_t steady_now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 int64_t seconds_to_ns(double s) {
   return static_cast<int64_t>(std::llround(s * 1e9));
 }
 
 }  // namespace
+
+int64_t steady_now_ns() {
+  return stream::SteadyClock().now_ns();
+}
 
 void StreamTimeMap::measure(void* stream) {
   int64_t best_width = std::numeric_limits<int64_t>::max();

@@ -9,6 +9,10 @@
 
 namespace musetalk::live {
 
+// steady_clock's time in nanoseconds (stream/clock.h SteadyClock::now_ns), the clock every
+// capture and playback time of the live stream is put on.
+int64_t steady_now_ns();
+
 class StreamTimeMap {
  public:
   // Measures the offset right after the stream is opened: steady_clock is read before and after

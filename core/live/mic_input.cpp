@@ -23,12 +23,6 @@ extern "C" {
 namespace musetalk::live {
 namespace {
 
-int64_t steady_now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 // The worker looks for new capture this often; each PortAudio buffer holds 10 ms.
 constexpr auto kPollPeriod = std::chrono::milliseconds(4);
 // A hole in the capture longer than this (the device stalled, the machine slept) starts a new

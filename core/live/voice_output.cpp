@@ -3,7 +3,6 @@
 #include <portaudio.h>
 
 #include <atomic>
-#include <chrono>
 #include <cmath>
 #include <limits>
 #include <mutex>
@@ -21,12 +20,6 @@ extern "C" {
 
 namespace musetalk::live {
 namespace {
-
-int64_t steady_now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 // A write this far off the previous write's end starts a new stretch of voice.
 constexpr int64_t kContiguousNs = 1000000;
