@@ -164,6 +164,16 @@ TEST(Avatar, MissingLatentsPtNamesIt) {
   EXPECT_NAMES(load_error(dir.string()), "latents.pt", "not found");
 }
 
+// A folder that holds an avatar (as data/sample holds avatar/) is not one: the fix names it.
+TEST(Avatar, AFolderHoldingAnAvatarNamesItInTheFix) {
+  try {
+    avatar::load_avatar(test::sample_dir());
+    FAIL() << "data/sample is not an avatar folder";
+  } catch (const Error& e) {
+    EXPECT_NE(e.fix().find(test::sample_dir() + "/avatar"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Avatar, NativeCacheWithoutLatentsLoadsForTheVaeToFill) {
   test::TempDir tmp;
   const fs::path dir = native_copy(tmp);

@@ -16,10 +16,19 @@ Avatar load_avatar(const std::string& path) {
   }
   if (is_native_avatar(path)) return read_native_avatar(path);
   if (is_upstream_avatar(path)) return read_upstream_avatar(path);
+  // A folder that holds avatars (data/sample holds avatar/): name them in the fix.
+  std::string inside;
+  for (const auto& entry : std::filesystem::directory_iterator(path, ec)) {
+    const std::string sub = entry.path().string();
+    if (entry.is_directory(ec) && (is_native_avatar(sub) || is_upstream_avatar(sub))) {
+      inside += (inside.empty() ? "" : ", ") + sub;
+    }
+  }
   throw Error(path,
               "not an avatar folder: expected avatar.json (a musetalk avatar) or latents.pt and "
               "coords.pkl (an upstream MuseTalk real-time avatar)",
-              "check the path, or create the avatar");
+              inside.empty() ? "check the path, or create the avatar"
+                             : "pass the avatar folder inside it: " + inside);
 }
 
 }  // namespace musetalk::avatar
