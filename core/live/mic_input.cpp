@@ -13,6 +13,7 @@
 #include "files/error.h"
 #include "live/audio_stream_time.h"
 #include "live/capture_ring.h"
+#include "live/portaudio_stream.h"
 #include "media/ffmpeg_util.h"
 
 extern "C" {
@@ -40,7 +41,6 @@ struct MicInput::Impl {
   int rate = 0;
   int channels = 0;
   int frames_per_buffer = 0;
-  PaStream* stream = nullptr;
   double input_latency_s = 0;
   std::unique_ptr<CaptureRing> ring;
   std::atomic<int64_t> captured{0};
@@ -62,6 +62,8 @@ struct MicInput::Impl {
   std::vector<float> out;
   std::atomic<int64_t> samples_delivered{0};
   std::atomic<int64_t> chunks_delivered{0};
+  // Last: closed first, before the ring its callback fills goes.
+  PortAudioStream stream;
 
   Impl(MicInputOptions o, AudioChunkCallback cb) : options(std::move(o)), on_chunk(std::move(cb)) {}
 
@@ -89,43 +91,18 @@ struct MicInput::Impl {
 
 void MicInput::Impl::open() {
   device = session.find(options.device, AudioDirection::Input);
-  what = "audio input device \"" + device.name + "\"";
-  channels = std::min(device.max_input_channels, 2);
-  PaStreamParameters params{};
-  params.device = device.index;
-  params.channelCount = channels;
-  params.sampleFormat = paFloat32;
-  params.suggestedLatency = options.latency_s;
-  // The device's own rate first (no resampling in the sound server), then common ones.
-  PaError rc = paInvalidSampleRate;
-  for (double candidate : {device.default_sample_rate, 48000.0, 44100.0, 16000.0}) {
-    if (candidate <= 0) continue;
-    rc = Pa_IsFormatSupported(&params, nullptr, candidate);
-    if (rc == paFormatIsSupported) {
-      rate = static_cast<int>(std::lround(candidate));
-      break;
-    }
-  }
-  if (rc != paFormatIsSupported)
-    throw Error(what,
-                std::string("cannot capture float samples from it (") + Pa_GetErrorText(rc) + ")",
-                "pick another input device from --list-devices");
+  what = audio_device_what(device, AudioDirection::Input);
+  // At most two channels; the device's own rate first (no resampling in the sound server), then
+  // common ones.
+  AudioFormat format = find_float_format(device, AudioDirection::Input, options.latency_s,
+                                         {std::min(device.max_input_channels, 2)},
+                                         {device.default_sample_rate, 48000.0, 44100.0, 16000.0});
+  channels = format.channels;
+  rate = format.rate;
   frames_per_buffer = std::max(rate / 100, 1);
-  {
-    std::lock_guard<std::mutex> lock(PortAudioSession::api_mutex());
-    rc = Pa_OpenStream(&stream, &params, nullptr, rate, frames_per_buffer, paNoFlag, &callback,
-                       this);
-  }
-  if (rc != paNoError) {
-    stream = nullptr;
-    throw Error(what,
-                "cannot open it for capture at " + std::to_string(rate) + " Hz (" +
-                    Pa_GetErrorText(rc) + ")",
-                "check that the sound server runs, or pick another input device from "
-                "--list-devices");
-  }
-  const PaStreamInfo* info = Pa_GetStreamInfo(stream);
-  input_latency_s = info ? info->inputLatency : options.latency_s;
+  stream.open(device, AudioDirection::Input, format, options.latency_s, frames_per_buffer,
+              &callback, this);
+  input_latency_s = stream.latency_s();
   size_t slots = static_cast<size_t>(std::ceil(options.buffer_s * rate / frames_per_buffer));
   ring = std::make_unique<CaptureRing>(std::max<size_t>(slots, 4), frames_per_buffer, channels);
   block.resize(static_cast<size_t>(frames_per_buffer) * channels);
@@ -235,15 +212,7 @@ void MicInput::Impl::run() {
 
 MicInput::MicInput(MicInputOptions options, AudioChunkCallback on_chunk)
     : impl_(std::make_unique<Impl>(std::move(options), std::move(on_chunk))) {
-  try {
-    impl_->open();
-  } catch (...) {
-    if (impl_->stream) {
-      std::lock_guard<std::mutex> lock(PortAudioSession::api_mutex());
-      Pa_CloseStream(impl_->stream);
-    }
-    throw;
-  }
+  impl_->open();
 }
 
 MicInput::~MicInput() {
@@ -251,8 +220,6 @@ MicInput::~MicInput() {
     stop();
   } catch (...) {
   }
-  std::lock_guard<std::mutex> lock(PortAudioSession::api_mutex());
-  Pa_CloseStream(impl_->stream);
 }
 
 void MicInput::start() {
@@ -270,16 +237,15 @@ void MicInput::start() {
     throw Error(m.what, "cannot restart the resampler (" + media::av_error_text(rc) + ")",
                 "report this with the device's rate and channels (--list-devices)");
   m.time_map = StreamTimeMap();
-  m.time_map.measure(m.stream);
+  m.time_map.measure(m.stream.get());
   m.stopping = false;
   m.worker = std::thread([&m] { m.run(); });
-  PaError err = Pa_StartStream(m.stream);
-  if (err != paNoError) {
+  try {
+    m.stream.start();
+  } catch (...) {
     m.stopping = true;
     m.worker.join();
-    throw Error(m.what, std::string("cannot start capturing (") + Pa_GetErrorText(err) + ")",
-                "check that the sound server runs, or pick another input device from "
-                "--list-devices");
+    throw;
   }
   m.running = true;
 }
@@ -288,14 +254,14 @@ void MicInput::stop() {
   Impl& m = *impl_;
   if (!m.running) return;
   m.running = false;
-  if (Pa_IsStreamStopped(m.stream) == 0) Pa_StopStream(m.stream);
+  m.stream.stop();
   m.stopping.store(true, std::memory_order_release);
   if (m.worker.joinable()) m.worker.join();
   if (m.error) std::rethrow_exception(std::exchange(m.error, nullptr));
 }
 
 bool MicInput::active() const {
-  return impl_->running && Pa_IsStreamActive(impl_->stream) == 1;
+  return impl_->running && impl_->stream.active();
 }
 
 const AudioDevice& MicInput::device() const {

@@ -11,6 +11,7 @@
 #include "files/error.h"
 #include "live/audio_chunk.h"
 #include "live/audio_stream_time.h"
+#include "live/portaudio_stream.h"
 #include "live/timeline_buffer.h"
 #include "media/ffmpeg_util.h"
 
@@ -43,7 +44,6 @@ struct VoiceOutput::Impl {
   std::string what;
   int rate = 0;
   int channels = 1;
-  PaStream* stream = nullptr;
   double latency_s = 0;
   bool running = false;
   std::atomic<int64_t> delay_ns{0};
@@ -68,6 +68,8 @@ struct VoiceOutput::Impl {
   int64_t write_pos = 0;    // position of the resampler's next output sample
   std::vector<float> out;
   std::atomic<int64_t> late{0}, overflow{0};
+  // Last: closed first, before the buffer its callback reads goes.
+  PortAudioStream stream;
 
   explicit Impl(VoiceOutputOptions o) : options(std::move(o)) {}
 
@@ -140,46 +142,15 @@ void VoiceOutput::Impl::open(int64_t delay) {
   check_delay(delay, options.max_delay_ns);
   delay_ns = delay;
   device = session.find(options.device, AudioDirection::Output);
-  what = "audio output device \"" + device.name + "\"";
-  PaStreamParameters params{};
-  params.device = device.index;
-  params.sampleFormat = paFloat32;
-  params.suggestedLatency = options.latency_s;
-  PaError rc = paInvalidSampleRate;
-  for (int ch : {1, 2}) {
-    if (ch > device.max_output_channels) break;
-    params.channelCount = ch;
-    for (double candidate : {device.default_sample_rate, 48000.0, 44100.0}) {
-      if (candidate <= 0) continue;
-      rc = Pa_IsFormatSupported(nullptr, &params, candidate);
-      if (rc == paFormatIsSupported) {
-        rate = static_cast<int>(std::lround(candidate));
-        break;
-      }
-    }
-    if (rc == paFormatIsSupported) {
-      channels = ch;
-      break;
-    }
-  }
-  if (rc != paFormatIsSupported)
-    throw Error(what, std::string("cannot play float samples on it (") + Pa_GetErrorText(rc) + ")",
-                "pick another output device from --list-devices");
-  {
-    std::lock_guard<std::mutex> lock(PortAudioSession::api_mutex());
-    rc = Pa_OpenStream(&stream, nullptr, &params, rate, paFramesPerBufferUnspecified, paNoFlag,
-                       &callback, this);
-  }
-  if (rc != paNoError) {
-    stream = nullptr;
-    throw Error(what,
-                "cannot open it for playback at " + std::to_string(rate) + " Hz (" +
-                    Pa_GetErrorText(rc) + ")",
-                "check that the sound server runs, or pick another output device from "
-                "--list-devices");
-  }
-  const PaStreamInfo* info = Pa_GetStreamInfo(stream);
-  latency_s = info ? info->outputLatency : options.latency_s;
+  what = audio_device_what(device, AudioDirection::Output);
+  // Mono, else two identical channels; the device's own rate first, then common ones.
+  AudioFormat format = find_float_format(device, AudioDirection::Output, options.latency_s, {1, 2},
+                                         {device.default_sample_rate, 48000.0, 44100.0});
+  channels = format.channels;
+  rate = format.rate;
+  stream.open(device, AudioDirection::Output, format, options.latency_s,
+              paFramesPerBufferUnspecified, &callback, this);
+  latency_s = stream.latency_s();
   jump = rate / 200;   // 5 ms
   slew = rate / 2000;  // 0.5 ms
   int64_t seconds = (options.max_delay_ns + 999999999) / 1000000000 + 1;
@@ -237,21 +208,11 @@ void VoiceOutput::Impl::convert(const float* samples, int count) {
 
 VoiceOutput::VoiceOutput(VoiceOutputOptions options, int64_t delay_ns)
     : impl_(std::make_unique<Impl>(std::move(options))) {
-  try {
-    impl_->open(delay_ns);
-  } catch (...) {
-    if (impl_->stream) {
-      std::lock_guard<std::mutex> lock(PortAudioSession::api_mutex());
-      Pa_CloseStream(impl_->stream);
-    }
-    throw;
-  }
+  impl_->open(delay_ns);
 }
 
 VoiceOutput::~VoiceOutput() {
   stop();
-  std::lock_guard<std::mutex> lock(PortAudioSession::api_mutex());
-  Pa_CloseStream(impl_->stream);
 }
 
 void VoiceOutput::start() {
@@ -260,12 +221,8 @@ void VoiceOutput::start() {
   v.positioned = false;
   v.played_end = kNotPlaying;
   v.time_map = StreamTimeMap();
-  v.time_map.measure(v.stream);
-  PaError rc = Pa_StartStream(v.stream);
-  if (rc != paNoError)
-    throw Error(v.what, std::string("cannot start playing (") + Pa_GetErrorText(rc) + ")",
-                "check that the sound server runs, or pick another output device from "
-                "--list-devices");
+  v.time_map.measure(v.stream.get());
+  v.stream.start();
   v.running = true;
 }
 
@@ -273,7 +230,7 @@ void VoiceOutput::stop() {
   Impl& v = *impl_;
   if (!v.running) return;
   v.running = false;
-  if (Pa_IsStreamStopped(v.stream) == 0) Pa_StopStream(v.stream);
+  v.stream.stop();
 }
 
 void VoiceOutput::set_delay_ns(int64_t delay_ns) {
@@ -310,7 +267,7 @@ void VoiceOutput::write(int64_t pts_ns, const float* samples, size_t count) {
 }
 
 bool VoiceOutput::active() const {
-  return impl_->running && Pa_IsStreamActive(impl_->stream) == 1;
+  return impl_->running && impl_->stream.active();
 }
 
 const AudioDevice& VoiceOutput::device() const {
