@@ -1,31 +1,13 @@
 #include "live/v4l2_convert.h"
 
-#include <algorithm>
-#include <cstring>
-
 #include "files/error.h"
+#include "media/image_io.h"
 
 extern "C" {
 #include <libswscale/swscale.h>
 }
 
 namespace musetalk::live {
-namespace {
-
-// Copies a width x height BGR image into a to_width x to_height one, repeating the last column
-// and row into the extra ones (as media::Mp4Writer pads odd sizes).
-void pad_by_replication(const uint8_t* bgr, int stride, int width, int height, uint8_t* out,
-                        int to_width, int to_height) {
-  const size_t row = static_cast<size_t>(width) * 3, out_row = static_cast<size_t>(to_width) * 3;
-  for (int y = 0; y < to_height; ++y) {
-    const uint8_t* src = bgr + static_cast<size_t>(std::min(y, height - 1)) * stride;
-    uint8_t* dst = out + y * out_row;
-    std::memcpy(dst, src, row);
-    for (size_t x = row; x < out_row; x += 3) std::memcpy(dst + x, src + row - 3, 3);
-  }
-}
-
-}  // namespace
 
 void V4l2Converter::SwsDeleter::operator()(SwsContext* c) const {
   sws_freeContext(c);
@@ -60,7 +42,8 @@ V4l2Converter::~V4l2Converter() = default;
 
 void V4l2Converter::convert(const uint8_t* bgr, int stride, uint8_t* out) {
   if (!padded_.empty()) {
-    pad_by_replication(bgr, stride, width_, height_, padded_.data(), format_.width, format_.height);
+    media::pad_by_replication(bgr, stride, width_, height_, padded_.data(), format_.width,
+                              format_.height);
     bgr = padded_.data();
     stride = format_.width * 3;
   }

@@ -3,6 +3,7 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 
+#include <algorithm>
 #include <cstring>
 
 #include "files/atomic_file.h"
@@ -71,6 +72,17 @@ void write_png_bgr(const std::string& path, const uint8_t* bgr, int width, int h
   files::write_file_atomically(path, [&](std::ostream& out) {
     out.write(reinterpret_cast<const char*>(png.data()), static_cast<std::streamsize>(png.size()));
   });
+}
+
+void pad_by_replication(const uint8_t* bgr, int stride, int width, int height, uint8_t* out,
+                        int to_width, int to_height) {
+  const size_t row = static_cast<size_t>(width) * 3, out_row = static_cast<size_t>(to_width) * 3;
+  for (int y = 0; y < to_height; ++y) {
+    const uint8_t* src = bgr + static_cast<size_t>(std::min(y, height - 1)) * stride;
+    uint8_t* dst = out + y * out_row;
+    std::memcpy(dst, src, row);
+    for (size_t x = row; x < out_row; x += 3) std::memcpy(dst + x, src + row - 3, 3);
+  }
 }
 
 }  // namespace musetalk::media

@@ -1,7 +1,8 @@
 #pragma once
 // PNG images (avatar frames and masks, --frames-dir output) through OpenCV's imgcodecs, as
 // upstream reads and writes them (MuseTalk scripts/realtime_inference.py: cv2.imread,
-// cv2.imwrite).
+// cv2.imwrite); and the edge padding of BGR frames for encoders and devices that need a larger
+// size.
 
 #include <cstdint>
 #include <string>
@@ -22,5 +23,13 @@ Image read_png(const std::string& path, int channels);
 // Writes BGR pixels (rows `stride` bytes apart) as a lossless RGB PNG, atomically (complete or
 // not at all; cv2.imwrite's default settings). Throws musetalk::Error naming the file.
 void write_png_bgr(const std::string& path, const uint8_t* bgr, int width, int height, int stride);
+
+// Copies a width x height BGR image (rows stride bytes apart) into the packed to_width x
+// to_height BGR image at out (to_width * to_height * 3 bytes; to_width >= width, to_height >=
+// height), repeating the last column and row into the extra ones: the edge replication of
+// cv2.BORDER_REPLICATE. Mp4Writer pads odd sides to even with it, live::V4l2Converter a frame to
+// the device's size.
+void pad_by_replication(const uint8_t* bgr, int stride, int width, int height, uint8_t* out,
+                        int to_width, int to_height);
 
 }  // namespace musetalk::media

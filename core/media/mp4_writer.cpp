@@ -1,7 +1,5 @@
 #include "media/mp4_writer.h"
 
-#include <algorithm>
-#include <cstring>
 #include <filesystem>
 #include <vector>
 
@@ -9,6 +7,7 @@
 #include "media/aac_track.h"
 #include "media/encode_packets.h"
 #include "media/ffmpeg_util.h"
+#include "media/image_io.h"
 
 extern "C" {
 #include <libavutil/opt.h>
@@ -31,19 +30,6 @@ const AVCodec* find_h264_encoder() {
 // H.264 in yuv420p stores chroma per 2x2 block, so both sides must be even.
 int padded_to_even(int n) {
   return n + (n & 1);
-}
-
-// Copies a width x height BGR image into a to_width x to_height one, repeating the last column
-// and row into the extra ones (the edge replication of cv2.BORDER_REPLICATE).
-void pad_by_replication(const uint8_t* bgr, int stride, int width, int height, uint8_t* out,
-                        int to_width, int to_height) {
-  const size_t row = static_cast<size_t>(width) * 3, out_row = static_cast<size_t>(to_width) * 3;
-  for (int y = 0; y < to_height; ++y) {
-    const uint8_t* src = bgr + static_cast<size_t>(std::min(y, height - 1)) * stride;
-    uint8_t* dst = out + y * out_row;
-    std::memcpy(dst, src, row);
-    for (size_t x = row; x < out_row; x += 3) std::memcpy(dst + x, src + row - 3, 3);
-  }
 }
 
 }  // namespace
