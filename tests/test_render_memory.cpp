@@ -11,49 +11,33 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <cstdint>
 #include <cstdio>
-#include <fstream>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "test_support.h"
 #include "tiny_models_suite.h"
+#include "wav_file.h"
 
 namespace musetalk {
 namespace {
 
 const std::string kAvatar = test::media_dir() + "/avatars/yongen_v15";
 
-// 16-bit mono 16 kHz WAV of a tone in noise, written a second at a time.
-void write_wav(const std::string& path, int seconds) {
+// A 16 kHz WAV of a tone in noise. The samples are freed before the tool is forked, so that
+// they do not count in the child's peak.
+void write_tone_in_noise(const std::string& path, int seconds) {
   constexpr int kRate = 16000;
-  const uint32_t data_bytes = static_cast<uint32_t>(seconds) * kRate * 2;
-  std::ofstream out(path, std::ios::binary);
-  auto u32 = [&](uint32_t v) { out.write(reinterpret_cast<const char*>(&v), 4); };
-  auto u16 = [&](uint16_t v) { out.write(reinterpret_cast<const char*>(&v), 2); };
-  out.write("RIFF", 4);
-  u32(36 + data_bytes);
-  out.write("WAVEfmt ", 8);
-  u32(16);
-  u16(1);  // PCM
-  u16(1);  // mono
-  u32(kRate);
-  u32(kRate * 2);
-  u16(2);
-  u16(16);
-  out.write("data", 4);
-  u32(data_bytes);
   std::mt19937 random(9);
   std::uniform_int_distribution<int> noise(-2000, 2000);
-  std::vector<int16_t> second(kRate);
-  for (int s = 0; s < seconds; ++s) {
-    for (int i = 0; i < kRate; ++i) {
-      second[i] = static_cast<int16_t>(8000 * std::sin(0.05 * (s * kRate + i)) + noise(random));
-    }
-    out.write(reinterpret_cast<const char*>(second.data()), kRate * 2);
+  std::vector<float> samples(static_cast<size_t>(seconds) * kRate);
+  for (size_t i = 0; i < samples.size(); ++i) {
+    samples[i] =
+        static_cast<float>(8000 * std::sin(0.05 * static_cast<double>(i)) + noise(random)) /
+        32768.0f;
   }
+  test::write_wav(path, samples, kRate);
 }
 
 struct MeasuredRun {
@@ -89,7 +73,7 @@ class RenderMemory : public test::TinyModelsSuite {
   MeasuredRun render(int seconds) {
     const std::string wav = dir_.file(std::to_string(seconds) + "s.wav");
     const std::string out = dir_.file(std::to_string(seconds) + "s.mp4");
-    write_wav(wav, seconds);
+    write_tone_in_noise(wav, seconds);
     return run_measured({"render", "--models", models_dir(), "--device", "cpu", "--quiet", "--fps",
                          "1", "--batch", "1", "--avatar", kAvatar, "--audio", wav, "--out", out});
   }
