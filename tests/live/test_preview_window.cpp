@@ -10,6 +10,7 @@
 
 #include "files/error.h"
 #include "live/preview_window.h"
+#include "solid_frame.h"
 
 namespace musetalk::live {
 namespace {
@@ -24,22 +25,7 @@ class PreviewWindowTest : public ::testing::Test {
   }
 };
 
-struct Frame {
-  Frame(int width, int height, uint8_t b, uint8_t g, uint8_t r)
-      : bgr(static_cast<size_t>(width) * height * 3) {
-    for (size_t i = 0; i < bgr.size(); i += 3) {
-      bgr[i] = b;
-      bgr[i + 1] = g;
-      bgr[i + 2] = r;
-    }
-    view.bgr = bgr.data();
-    view.width = width;
-    view.height = height;
-    view.stride = width * 3;
-  }
-  std::vector<uint8_t> bgr;
-  stream::FrameView view;
-};
+using Frame = test::SolidFrame;
 
 // Expects the pixel at (x, y) of a packed BGR image width pixels wide to be (b, g, r).
 void expect_pixel(const std::vector<uint8_t>& image, int width, int x, int y, int b, int g, int r) {

@@ -16,6 +16,7 @@
 
 #include "files/error.h"
 #include "live/v4l2_output.h"
+#include "solid_frame.h"
 #include "test_support.h"
 
 namespace musetalk::live {
@@ -130,24 +131,7 @@ class FakeLoopback : public V4l2Io {
   std::vector<Write> writes_;
 };
 
-// A width x height frame of one BGR colour.
-struct Frame {
-  Frame(int width, int height, uint8_t b, uint8_t g, uint8_t r, int fps = 25)
-      : bgr(static_cast<size_t>(width) * height * 3) {
-    for (size_t i = 0; i < bgr.size(); i += 3) {
-      bgr[i] = b;
-      bgr[i + 1] = g;
-      bgr[i + 2] = r;
-    }
-    view.bgr = bgr.data();
-    view.width = width;
-    view.height = height;
-    view.stride = width * 3;
-    view.fps = fps;
-  }
-  std::vector<uint8_t> bgr;
-  stream::FrameView view;
-};
+using Frame = test::SolidFrame;
 
 V4l2OutputOptions options(V4l2PixelFormat format, int fps = 25) {
   V4l2OutputOptions o;
