@@ -11,7 +11,7 @@
 //                        behind the defaults.
 //
 //   stream_bench --measure hop-cost|budget|lookahead [--avatar data/sample/avatar]
-//                [--audio ../shared/media/yongen.wav] [--device auto] [--precision auto]
+//                [--audio data/sample/voice.wav] [--device auto] [--precision auto]
 //                [--batch 4] [--lookahead-ms 200] [--context-ms 2000] [--speech-s 0.48]
 #include <CLI/CLI.hpp>
 
@@ -41,7 +41,7 @@ namespace fs = std::filesystem;
 struct Options {
   std::string measure = "hop-cost";
   std::string avatar = "data/sample/avatar";
-  std::string audio = "../shared/media/yongen.wav";
+  std::string audio = "data/sample/voice.wav";
   std::string device = "auto";
   std::string precision = "auto";
   int batch = 4;
