@@ -193,6 +193,7 @@ int stream_command(const StreamOptions& o) {
     if (spec.kind == OutputSpec::Kind::Window) {
       auto w = std::make_unique<live::PreviewWindow>(
           live::preview_title(std::filesystem::path(o.avatar).filename().string()));
+      w->start_video();  // on this thread, which runs the session and so writes the frames
       window = w.get();
       outputs.add(std::move(w));
     } else if (spec.kind == OutputSpec::Kind::V4l2) {

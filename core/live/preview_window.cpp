@@ -41,7 +41,8 @@ struct PreviewWindow::Impl {
 
   ~Impl() { close(); }
 
-  void open(int width, int height) {
+  void start_video() {
+    if (video_started) return;
     // SDL installs SIGINT/SIGTERM handlers turning them into SDL_QUIT unless told not to
     // (SDL_hints.h SDL_HINT_NO_SIGNAL_HANDLERS); Ctrl-C belongs to the host program.
     SDL_SetHint(SDL_HINT_NO_SIGNAL_HANDLERS, "1");
@@ -50,6 +51,10 @@ struct PreviewWindow::Impl {
                   "run it in a desktop session (DISPLAY or WAYLAND_DISPLAY set), or set "
                   "SDL_VIDEODRIVER=offscreen to run without a screen, or leave the preview out");
     video_started = true;
+  }
+
+  void open(int width, int height) {
+    start_video();
     // A window larger than the usable screen area starts scaled down to 90% of it.
     SDL_Rect usable;
     int w = width, h = height;
@@ -159,6 +164,10 @@ void PreviewWindow::write(const stream::FrameView& frame) {
     impl_->close();
     throw;
   }
+}
+
+void PreviewWindow::start_video() {
+  impl_->start_video();
 }
 
 void PreviewWindow::finish() {

@@ -38,6 +38,9 @@ class PreviewWindow : public stream::FrameOutput {
   // gone and frames are ignored. Throws musetalk::Error when SDL's video, the window or its
   // renderer cannot start (with what to do, e.g. run in a desktop session).
   void write(const stream::FrameView& frame) override;
+  // Starts SDL's video now, on the thread that will write, so that a missing display is reported
+  // before anything slow starts; the window still opens on the first frame. Throws as write().
+  void start_video();
   // Closes the window and releases SDL's video. write() may open a new one afterwards.
   void finish() override;
 

@@ -140,6 +140,18 @@ TEST_F(PreviewWindowTest, MissingVideoDriverSaysWhatToDo) {
   unsetenv("SDL_VIDEODRIVER");
 }
 
+TEST_F(PreviewWindowTest, StartingTheVideoUpFrontReportsAMissingDriver) {
+  setenv("SDL_VIDEODRIVER", "no-such-driver", 1);
+  PreviewWindow window("none");
+  try {
+    window.start_video();
+    ADD_FAILURE() << "no error thrown";
+  } catch (const Error& e) {
+    EXPECT_NE(e.problem().find("cannot start SDL's video"), std::string::npos) << e.what();
+  }
+  unsetenv("SDL_VIDEODRIVER");
+}
+
 TEST(PreviewTitle, NamesTheAvatar) {
   EXPECT_EQ(preview_title("anna"), "MuseTalk \xe2\x80\x93 anna");
   EXPECT_EQ(preview_title(""), "MuseTalk");

@@ -179,6 +179,18 @@ TEST(StreamCli, NoSoundServerIsAClearErrorNotACrash) {
   EXPECT_NE(r.output.find("input device"), std::string::npos) << r.output;
 }
 
+TEST(StreamCli, AWindowThatCannotOpenFailsBeforeLoadingModels) {
+  TempDir out;
+  setenv("SDL_VIDEODRIVER", "no-such-driver", 1);
+  const RunResult r =
+      run_tool("stream --avatar " + sample_dir() + "/avatar --models " + out.file("none") +
+               " --input " + sample_dir() + "/voice.wav --voice-out none --output window");
+  unsetenv("SDL_VIDEODRIVER");
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("preview window"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("loading models"), std::string::npos) << r.output;
+}
+
 TEST(StreamCli, ListDevicesWorksWithoutASoundServer) {
   const RunResult r = run_tool("stream --list-devices");
   EXPECT_EQ(r.exit_code, 0) << r.output;
