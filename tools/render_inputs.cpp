@@ -48,13 +48,16 @@ std::string seconds_text(double s) {
 
 }  // namespace
 
-void check_output_file(const std::string& out, const std::string& audio) {
+void check_output_file(const std::string& out, const std::string& audio,
+                       const std::string& out_option, const std::string& audio_option) {
   const fs::path p(out);
   std::error_code ec;
-  if (out.empty()) throw Error("--out", "is empty", "give the output file, e.g. --out talk.mp4");
+  if (out.empty()) {
+    throw Error(out_option, "is empty", "give the output file, e.g. " + out_option + " talk.mp4");
+  }
   if (fs::is_directory(p, ec)) {
-    throw Error(out, "is a folder; --out names the MP4 file to write",
-                "give a file name, e.g. --out " + (p / "talk.mp4").string());
+    throw Error(out, "is a folder; " + out_option + " names the MP4 file to write",
+                "give a file name, e.g. " + out_option + " " + (p / "talk.mp4").string());
   }
   const std::string ext = p.extension().string();
   if (lower(ext) != ".mp4") {
@@ -62,13 +65,13 @@ void check_output_file(const std::string& out, const std::string& audio) {
     fixed.replace_extension(".mp4");
     throw Error(out,
                 (ext.empty() ? std::string("has no extension") : "ends in " + ext) +
-                    ", but render writes an MP4 file (H.264 video + AAC audio)",
-                "name the output .mp4, e.g. --out " + fixed.string());
+                    ", but the output is an MP4 file (H.264 video + AAC audio)",
+                "name the output .mp4, e.g. " + out_option + " " + fixed.string());
   }
   const fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
   if (!fs::is_directory(dir, ec)) {
     throw Error(out, "its folder " + dir.string() + " does not exist",
-                "create the folder or choose another --out");
+                "create the folder or choose another " + out_option);
   }
   const std::string why = cannot_create_in(dir);
   if (!why.empty()) {
@@ -76,7 +79,7 @@ void check_output_file(const std::string& out, const std::string& audio) {
                 "choose a folder you can write to, or change its permissions");
   }
   if (fs::exists(p, ec) && fs::equivalent(p, fs::path(audio), ec)) {
-    throw Error(out, "is the --audio file: the render would replace its own input",
+    throw Error(out, "is the " + audio_option + " file: the output would replace its own input",
                 "choose another output name");
   }
 }

@@ -15,7 +15,11 @@ namespace musetalk::tools {
 
 // --out: not a folder, named .mp4 (render writes H.264 + AAC in MP4), in an existing folder this
 // process can create files in, and not the --audio file itself.
-void check_output_file(const std::string& out, const std::string& audio);
+// out_option and audio_option: how the options are named in the messages (stream's --output and
+// --input).
+void check_output_file(const std::string& out, const std::string& audio,
+                       const std::string& out_option = "--out",
+                       const std::string& audio_option = "--audio");
 
 // --frames-dir: "" (none) or a path that does not exist yet, nor its staging folder
 // (adapters::frames_staging_dir, which render never deletes), below a folder this process can

@@ -88,7 +88,7 @@ void check_numbers(const StreamOptions& o) {
   };
   in_range("--lookahead-ms", o.lookahead_ms, 0, 10000);
   in_range("--context-ms", o.context_ms, 0, 28000);
-  in_range("--latency-ms", o.latency_ms, 0, 5000);
+  in_range("--latency-ms", o.latency_ms, 0, 60000);
   if (o.v4l2_format != "i420" && o.v4l2_format != "yuyv") {
     throw Error("--v4l2-format " + o.v4l2_format, "is not a format the camera writer sends",
                 "use i420 or yuyv");
@@ -133,7 +133,9 @@ std::string voice_device(const StreamOptions& o, const InputSpec& input) {
 int stream_command(const StreamOptions& o) {
   if (o.list_devices) return list_devices();
   if (o.avatar.empty()) {
-    throw Error("--avatar", "is required", "pass the avatar folder (musetalk avatar create)");
+    throw Error("--avatar", "is required",
+                "pass an avatar folder: a native one or an upstream MuseTalk one (musetalk avatar "
+                "info DIR tells)");
   }
   // Everything that needs no model first: options, avatar, input, outputs, sound devices.
   check_numbers(o);
@@ -184,7 +186,14 @@ int stream_command(const StreamOptions& o) {
     live::VoiceOutputOptions voice_options;
     voice_options.device = voice_name;
     voice_options.max_delay_ns = kMaxVoiceDelayNs;
-    voice = std::make_unique<live::VoiceOutput>(voice_options, 0);
+    try {
+      voice = std::make_unique<live::VoiceOutput>(voice_options, 0);
+    } catch (const Error& e) {
+      if (o.voice_out != "auto") throw;
+      // The default only: a machine without sound still streams, silently.
+      say(o.quiet, "note: the voice is not played (" + e.problem() +
+                       "); --voice-out DEVICE requires a device, --voice-out none silences this");
+    }
   }
 
   FanOut outputs;
@@ -194,6 +203,9 @@ int stream_command(const StreamOptions& o) {
       auto w = std::make_unique<live::PreviewWindow>(
           live::preview_title(std::filesystem::path(o.avatar).filename().string()));
       w->start_video();  // on this thread, which runs the session and so writes the frames
+      if (w->video_driver() == "offscreen" || w->video_driver() == "dummy") {
+        say(o.quiet, "note: no display: the preview window runs offscreen and shows nothing");
+      }
       window = w.get();
       outputs.add(std::move(w));
     } else if (spec.kind == OutputSpec::Kind::V4l2) {
@@ -239,8 +251,11 @@ int stream_command(const StreamOptions& o) {
   settings.idle = !o.no_idle;
   stream::StreamSession session(models, session_avatar, settings, clock);
   const int64_t latency_ns = session.warm_up();
-  say(o.quiet, "latency " + std::to_string(latency_ns / 1000000) + " ms (lookahead " +
-                   std::to_string(o.lookahead_ms) + " ms + hop + compute); Ctrl-C stops");
+  say(o.quiet, "latency " + std::to_string(latency_ns / 1000000) + " ms (" +
+                   (o.latency_ms > 0 ? std::string("--latency-ms")
+                                     : "lookahead " + std::to_string(o.lookahead_ms) +
+                                           " ms + the hop's span + twice a hop's compute") +
+                   "); Ctrl-C stops");
   if (voice) {
     if (latency_ns > kMaxVoiceDelayNs) {
       throw Error("--voice-out " + voice_name,

@@ -51,11 +51,7 @@ std::vector<OutputSpec> parse_outputs(const std::vector<std::string>& options,
     } else if (lowercase(std::filesystem::path(option).extension().string()) == ".mp4") {
       spec.kind = OutputSpec::Kind::File;
       spec.target = option;
-      try {
-        check_output_file(option, input_file);
-      } catch (const Error& e) {
-        throw Error("--output " + option, e.problem(), e.fix());
-      }
+      check_output_file(option, input_file, "--output", "--input");
     } else {
       throw Error("--output " + option, "is not an output this tool writes",
                   "use window, v4l2:/dev/videoN (a v4l2loopback device) or a file ending in .mp4");

@@ -176,12 +176,13 @@ void StreamSession::fit_to_latency() {
                                   static_cast<size_t>(frames_ahead + settings_.batch));
 }
 
-bool StreamSession::generate_hop(int64_t first, int64_t count, int64_t end_samples) {
+// Voice activity per frame, over the audio its Whisper window spans, and the crossfade weight of
+// the generated face (0: the cycle frame, 1: the generated frame). Called for every hop, skipped
+// ones included, so the detector and the fade follow the voice without gaps.
+std::vector<double> StreamSession::speech_weights(int64_t first, int64_t count,
+                                                  int64_t end_samples) {
   const int fps = settings_.features.fps;
-  std::shared_ptr<const SessionAvatar> avatar = current_avatar();
-  // Voice activity per frame, over the audio its Whisper window spans.
   std::vector<double> weights(static_cast<size_t>(count));
-  bool any_speech = false;
   for (int64_t k = 0; k < count; ++k) {
     const audio::StepRange steps = audio::window_steps(fps, first + k, 1);
     const int64_t a = std::max<int64_t>(0, steps.begin * audio::kSamplesPerStep);
@@ -198,8 +199,16 @@ bool StreamSession::generate_hop(int64_t first, int64_t count, int64_t end_sampl
       speech_weight_ = std::clamp(speech_weight_ + (speaking ? step : -step), 0.0, 1.0);
     }
     weights[k] = speech_weight_;
-    any_speech = any_speech || speech_weight_ > 0;
   }
+  return weights;
+}
+
+bool StreamSession::generate_hop(int64_t first, const std::vector<double>& weights,
+                                 int64_t end_samples) {
+  const auto count = static_cast<int64_t>(weights.size());
+  std::shared_ptr<const SessionAvatar> avatar = current_avatar();
+  const bool any_speech =
+      std::any_of(weights.begin(), weights.end(), [](double w) { return w > 0; });
 
   std::map<int64_t, Ready> done;
   const int64_t t0 = clock_.now_ns();
@@ -266,8 +275,12 @@ void StreamSession::generate() {
         count = std::min(count, audio::frame_count(end_samples, fps) - next);
         if (count <= 0) break;
       }
-      if (settings_.realtime && latency_ns_ > 0) {
-        // Late: the hop's first frame is due before a hop's compute could finish.
+      const std::vector<double> weights = speech_weights(next, count, end_samples);
+      const bool any_speech =
+          std::any_of(weights.begin(), weights.end(), [](double w) { return w > 0; });
+      if (settings_.realtime && any_speech) {
+        // Late: the hop's first frame is due before a hop's compute could finish. (An idle hop
+        // costs nothing and is never late.)
         const double hop_ms = stats().hop_ms;
         const int64_t due = frame_pts_ns(next) + latency_ns_;
         if (clock_.now_ns() + static_cast<int64_t>(hop_ms * 1e6) > due) {
@@ -279,7 +292,7 @@ void StreamSession::generate() {
           continue;
         }
       }
-      if (!generate_hop(next, count, end_samples)) break;
+      if (!generate_hop(next, weights, end_samples)) break;
       next += count;
     }
   } catch (...) {

@@ -25,6 +25,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "model/model_set.h"
 #include "stream/audio_ring.h"
@@ -111,7 +112,9 @@ class StreamSession {
   };
 
   void generate();  // the generator thread
-  bool generate_hop(int64_t first, int64_t count, int64_t end_samples);
+  std::vector<double> speech_weights(int64_t first, int64_t count, int64_t end_samples);
+  // Generates (or, where every weight is 0, shows idle) frames [first, first + weights.size()).
+  bool generate_hop(int64_t first, const std::vector<double>& weights, int64_t end_samples);
   std::shared_ptr<const SessionAvatar> current_avatar() const;
   int least_latency_ms() const;
   void fit_to_latency();
