@@ -15,6 +15,10 @@
 
 namespace musetalk::avatar {
 
+// The fix for an avatar that is damaged or inconsistent: make it again from its video.
+inline constexpr const char* kRecreateFix =
+    "create the avatar again: musetalk avatar create --video VIDEO --out NEW_FOLDER";
+
 // Pixel box [x1, x2) x [y1, y2), in frame coordinates.
 struct Box {
   int x1 = 0, y1 = 0, x2 = 0, y2 = 0;

@@ -13,7 +13,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const char* kRecreate = "create the avatar again";
+const char* kRecreate = kRecreateFix;
 
 std::string numbered_name(size_t i) {
   char name[32];
@@ -118,8 +118,8 @@ void check_masks(const Avatar& a) {
 }  // namespace
 
 const char* const kPlaceholderFix =
-    "some frames of the avatar's video have no face that could be found: cut them from the "
-    "video and create the avatar again";
+    "some frames of the avatar's video have no face that could be found: create the avatar "
+    "again with musetalk avatar create, which leaves such frames out of the cycle";
 
 std::string placeholder_note(const std::vector<Box>& face_boxes, size_t latents) {
   std::vector<size_t> frames;

@@ -2,6 +2,7 @@
 
 #include <memory>
 
+#include "avatar/avatar.h"
 #include "files/error.h"
 
 namespace musetalk::avatar {
@@ -49,14 +50,14 @@ void check_latents(const files::TensorData& latents, size_t frames, const std::s
     throw Error(file,
                 "latents have shape " + files::shape_string(latents.sizes) + ", expected " +
                     files::shape_string(want) + " (one (8, 32, 32) latent per cycle frame)",
-                "create the avatar again");
+                kRecreateFix);
   }
   if (latents.dtype != files::DType::Float16 && latents.dtype != files::DType::Float32 &&
       latents.dtype != files::DType::BFloat16) {
     throw Error(file,
                 std::string("latents are ") + files::dtype_name(latents.dtype) +
                     ", expected float16 or float32",
-                "create the avatar again");
+                kRecreateFix);
   }
 }
 

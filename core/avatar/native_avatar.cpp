@@ -16,7 +16,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const char* kRecreate = "create the avatar again";
+const char* kRecreate = kRecreateFix;
 const char* kFormatName = "musetalk-avatar";
 
 std::string in(const std::string& dir, const char* name) {
@@ -74,11 +74,11 @@ size_t read_avatar_json(const std::string& path, Avatar& a) {
     }
     a.format_version = files::json_get<int>(j, "format_version");
     if (a.format_version < 1 || a.format_version > kNativeFormatVersion) {
-      throw Error(path,
-                  "format_version " + std::to_string(a.format_version) +
-                      " is not one this program reads (1.." + std::to_string(kNativeFormatVersion) +
-                      ")",
-                  "update musetalk, or create the avatar again with this version");
+      throw Error(
+          path,
+          "format_version " + std::to_string(a.format_version) +
+              " is not one this program reads (1.." + std::to_string(kNativeFormatVersion) + ")",
+          "update musetalk, or create the avatar again with this version (musetalk avatar create)");
     }
     if (files::json_find(j, "model_version")) {
       a.model_version = files::json_get<std::string>(j, "model_version");

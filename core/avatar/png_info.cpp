@@ -4,6 +4,7 @@
 #include <cstring>
 #include <vector>
 
+#include "avatar/avatar.h"
 #include "files/error.h"
 #include "files/file_source.h"
 
@@ -35,7 +36,7 @@ int PngInfo::channels() const {
 
 PngInfo read_png_info(const std::string& path) {
   files::FileSource file(path);
-  const char* fix = "the image is damaged: create the avatar again";
+  const std::string fix = std::string("the image is damaged: ") + kRecreateFix;
   if (file.size() < kHeaderBytes) throw Error(path, "not a PNG image (too short)", fix);
   std::vector<uint8_t> head = file.read(0, kHeaderBytes);
   if (std::memcmp(head.data(), kSignature, sizeof kSignature) != 0) {

@@ -17,7 +17,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const char* kRecreate = "create the avatar again with MuseTalk's real-time script";
+const char* kRecreate =
+    "create the avatar again with MuseTalk's real-time script, or make a native one with "
+    "musetalk avatar create --video VIDEO --out NEW_FOLDER";
 const char* kLayout =
     "avator_info.json, coords.pkl, mask_coords.pkl, latents.pt, full_imgs/ and mask/ (upstream "
     "MuseTalk real-time layout)";

@@ -3,6 +3,7 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "avatar/avatar.h"
 #include "files/error.h"
 
 namespace musetalk::media {
@@ -15,7 +16,7 @@ Image crop_resize_lanczos(const Image& frame, int x1, int y1, int x2, int y2, in
                 "face box [" + std::to_string(x1) + ", " + std::to_string(y1) + ", " +
                     std::to_string(x2) + ", " + std::to_string(y2) + "] is empty or leaves the " +
                     std::to_string(frame.width) + "x" + std::to_string(frame.height) + " frame",
-                "create the avatar again");
+                avatar::kRecreateFix);
   }
   // OpenCV only reads through this header; the pixels stay the caller's.
   const cv::Mat whole(frame.height, frame.width, CV_8UC3,
