@@ -1,11 +1,13 @@
 // Kind "blend": the paste-back of MuseTalk scripts/realtime_inference.py Avatar.process_frames
 // and musetalk/utils/blending.py get_image_blending (crop box, cv2 INTER_LINEAR resize of the
-// face, PIL mask blend). The masks themselves come from BiSeNet labels and are checked by the
-// avatar-creation issue.
+// face, PIL mask blend), and the blending masks of avatar creation made from BiSeNet's labels
+// (blending.py get_image_prepare_material, one per face-parsing mode).
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <cstring>
 
+#include "media/face_mask.h"
 #include "parity/parity_case.h"
 #include "parity/parity_run.h"
 #include "pipeline/compositor.h"
@@ -25,24 +27,45 @@ torch::Tensor box_tensor(const pipeline::Box& b) {
   return torch::tensor(std::vector<int64_t>{b.x1, b.y1, b.x2, b.y2});
 }
 
+// A (H, W) uint8 tensor as a grey media::Image, and back.
+media::Image grey_image(const torch::Tensor& t) {
+  const torch::Tensor c = t.to(torch::kCPU, torch::kUInt8).contiguous();
+  media::Image img;
+  img.height = static_cast<int>(c.size(0));
+  img.width = static_cast<int>(c.size(1));
+  img.channels = 1;
+  img.pixels.resize(static_cast<size_t>(c.numel()));
+  std::memcpy(img.pixels.data(), c.data_ptr<uint8_t>(), img.pixels.size());
+  return img;
+}
+
+torch::Tensor grey_tensor(const media::Image& img) {
+  return torch::from_blob(const_cast<uint8_t*>(img.pixels.data()), {img.height, img.width},
+                          torch::kUInt8)
+      .clone();
+}
+
 void run_blend(Case& c) {
   StateDict io = c.io();
   const pipeline::Box box = box_from(io["box"]);
-  const double expand = c.manifest().at("params").at("expand").get<double>();
-  for (const auto& item : c.manifest().at("params").at("cases").items()) {
-    const std::string name = "crop_box_" + item.key();
-    c.check(name, box_tensor(pipeline::crop_box_for(box, expand)), io[name]);
+  const nlohmann::ordered_json& params = c.manifest().at("params");
+  const double expand = params.at("expand").get<double>();
+  const double upper = params.at("upper_boundary_ratio").get<double>();
+  const media::Image labels = grey_image(io["labels512"]);
+  for (const auto& item : params.at("cases").items()) {
+    const pipeline::Box crop_box = pipeline::crop_box_for(box, expand);
+    c.check("crop_box_" + item.key(), box_tensor(crop_box), io["crop_box_" + item.key()]);
+    const media::Image mask = media::blend_mask(
+        labels, box, crop_box, media::parse_parsing_mode(item.key(), "params.cases"),
+        item.value().at("cheek_width").get<int>(), upper);
+    c.check("mask_" + item.key(), grey_tensor(mask), io["mask_" + item.key()]);
   }
   torch::Tensor blended = pipeline::paste_face(io["frame_bgr"], io["face_box_bgr"], box,
                                                io["mask_jaw"], box_from(io["crop_box_jaw"]));
   c.check("blended_bgr", blended, io["blended_bgr"]);
 }
 
-REGISTER_PARITY_KIND("blend", run_blend, /*runs_networks=*/false, /*waivers=*/
-                     {{"mask_<mode>",
-                       "the blend masks are made from BiSeNet face-parsing labels at avatar "
-                       "creation, which the C++ port does not have yet (issue \"Avatar creation "
-                       "in C++: S3FD, DWPose, BiSeNet ...\"); render reads them from the avatar"}});
+REGISTER_PARITY_KIND("blend", run_blend, /*runs_networks=*/false, /*waivers=*/{});
 
 // The manifest has no tolerance of its own for the resize, so the blended image's one applies;
 // the port reproduces OpenCV's fixed point, so it is also pinned to bit-exact. Runs on every
@@ -68,6 +91,25 @@ TEST(BlendParity, ResizeFaceMatchesCv2InterLinear) {
     EXPECT_LE(max_abs, tol.at("max_abs").get<double>());
     EXPECT_LE(differing, tol.at("max_fraction_differing").get<double>());
     EXPECT_EQ(max_abs, 0) << "resize_face is no longer bit-exact with cv2.resize";
+  }
+  if (checked == 0) GTEST_SKIP() << "no blend manifest in " << test::fixtures_dir();
+}
+
+// The masks reproduce PIL's fixed-point resampling and call OpenCV's own morphology and blur,
+// so beyond the manifest's tolerance they are pinned to bit-exact.
+TEST(BlendParity, MasksBitExact) {
+  int checked = 0;
+  for (const std::string& path : manifest_paths(test::fixtures_dir())) {
+    Case c(path);
+    if (c.kind() != "blend") continue;
+    SCOPED_TRACE(c.name());
+    ++checked;
+    run_blend(c);
+    for (const Comparison& r : c.results()) {
+      if (r.output.rfind("mask_", 0) != 0) continue;
+      EXPECT_TRUE(r.compared) << r.output << ": " << r.problem;
+      EXPECT_EQ(r.max_abs, 0) << r.output << " is no longer bit-exact with upstream";
+    }
   }
   if (checked == 0) GTEST_SKIP() << "no blend manifest in " << test::fixtures_dir();
 }
