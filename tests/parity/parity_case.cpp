@@ -127,8 +127,10 @@ StateDict Case::weights() const {
     const std::string& dtype = w.at("dtype").get<std::string>();
     const torch::ScalarType type = dtype == "int64" ? torch::kInt64 : torch::kFloat32;
     const std::string& name = w.at("name").get<std::string>();
-    out.insert(name, synthetic_tensor(name, shape, w.at("lo").get<double>(),
-                                      w.at("hi").get<double>(), type));
+    // int64 tensors (BatchNorm num_batches_tracked) are zero and carry no bounds.
+    const bool ranged = type != torch::kInt64;
+    out.insert(name, synthetic_tensor(name, shape, ranged ? w.at("lo").get<double>() : 0.0,
+                                      ranged ? w.at("hi").get<double>() : 0.0, type));
   }
   return out;
 }
