@@ -6,6 +6,9 @@
 #include "files/json_file.h"
 #include "model/model_set.h"
 #include "model/synthetic_weights.h"
+#include "nn/bisenet.h"
+#include "nn/rtmpose.h"
+#include "nn/s3fd.h"
 #include "test_support.h"
 #include "torch_zip_writer.h"
 
@@ -41,6 +44,13 @@ std::string same_name(const std::string& name) {
 }
 
 }  // namespace
+
+void write_avatar_creation_models(const fs::path& dir) {
+  write_weights(dir / "s3fd/s3fd-619a316812.pth", nn::S3FD(), same_name);
+  write_weights(dir / "dwpose/dw-ll_ucoco_384.pth", nn::RTMPose(),
+                [](const std::string& n) { return "state_dict." + n; });
+  write_weights(dir / "face-parse-bisent/79999_iter.pth", nn::BiSeNet(), same_name);
+}
 
 void write_tiny_model_set(const fs::path& dir) {
   const nlohmann::ordered_json unet = manifest_config("unet_tiny");

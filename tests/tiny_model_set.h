@@ -19,6 +19,12 @@ void write_text(const std::filesystem::path& path, const std::string& text);
 
 void write_tiny_model_set(const std::filesystem::path& dir);
 
+// The three networks avatar creation adds (S3FD, DWPose, BiSeNet) at their real, fixed sizes with
+// synthetic weights, under their released file names (DWPose as an mmengine checkpoint, its
+// tensors under "state_dict."). About 280 MB. Their outputs are meaningless: creation with them
+// either finds boxes or reports that no face was found.
+void write_avatar_creation_models(const std::filesystem::path& dir);
+
 // The tiny model set loaded on the CPU in fp32, written and loaded once per test program.
 ModelSet& shared_tiny_models();
 

@@ -1,5 +1,6 @@
 // `musetalk avatar info PATH`: what an avatar folder (native or upstream layout) holds.
 // `musetalk avatar import UPSTREAM OUT`: an upstream real-time avatar as a native cache.
+// (`musetalk avatar create` is avatar_create_command.cpp.)
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
@@ -81,7 +82,7 @@ int import_avatar(const AvatarOptions& opt) {
 }  // namespace
 
 void add_avatar_command(CLI::App& app, CommandRunner& run) {
-  CLI::App* cmd = app.add_subcommand("avatar", "Inspect and convert avatar folders");
+  CLI::App* cmd = app.add_subcommand("avatar", "Create, inspect and convert avatar folders");
   cmd->require_subcommand(1);
   auto opt = std::make_shared<AvatarOptions>();
 
@@ -95,6 +96,8 @@ void add_avatar_command(CLI::App& app, CommandRunner& run) {
   import_cmd->add_option("upstream", opt->path, "Upstream avatar folder")->required();
   import_cmd->add_option("out", opt->out, "New native avatar folder (must not exist)")->required();
   import_cmd->callback([&run, opt] { run = [opt] { return import_avatar(*opt); }; });
+
+  add_avatar_create_command(*cmd, run);
 }
 
 }  // namespace musetalk::tools

@@ -21,6 +21,8 @@ void add_render_command(CLI::App& app, CommandRunner& run);
 // render's fix line for running out of memory (its --batch and --precision), for report_error.
 extern const char* const kRenderMemoryFix;
 void add_avatar_command(CLI::App& app, CommandRunner& run);
+// `avatar create`, registered by add_avatar_command on the `avatar` subcommand.
+void add_avatar_create_command(CLI::App& avatar, CommandRunner& run);
 void add_stream_command(CLI::App& app, CommandRunner& run);
 
 // files::model_files_for(job) for `models check|download --for JOB`: its Error names the option

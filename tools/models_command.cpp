@@ -65,6 +65,7 @@ struct NetworkFiles {
 // The networks `render` loads for the job, each with the files it is built from.
 std::vector<NetworkFiles> networks_for(const std::string& models_dir, const std::string& job) {
   const ModelPaths v15 = ModelPaths::in(models_dir, UNetVersion::V15);
+  if (job == "create") return {{"VAE", Network::Vae, v15.vae_config, v15.vae_weights}};
   std::vector<NetworkFiles> out = {
       {"UNet v1.5", Network::UNet, v15.unet_config, v15.unet_weights},
       {"VAE", Network::Vae, v15.vae_config, v15.vae_weights},
@@ -175,7 +176,7 @@ void add_models_command(CLI::App& app, CommandRunner& run) {
       "check", "List the files the pipeline needs: found or missing, size, container, opens");
   check_cmd->add_option("--models", opt->models_dir, "Models folder (layout: models/README.md)")
       ->capture_default_str();
-  check_cmd->add_option("--for", opt->job, "Only the files this job needs: render or all")
+  check_cmd->add_option("--for", opt->job, "Only the files this job needs: render, create (avatar create) or all")
       ->capture_default_str();
   check_cmd->add_flag("--verify", opt->verify,
                       "Also read every tensor, check zip CRCs and load each network as render "

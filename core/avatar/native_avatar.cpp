@@ -170,7 +170,8 @@ Avatar read_native_avatar(const std::string& dir) {
   return a;
 }
 
-void write_native_avatar(const Avatar& avatar, const std::string& out) {
+void write_native_avatar(const Avatar& avatar, const std::string& out,
+                         const std::vector<std::string>& extra_files) {
   std::error_code ec;
   if (fs::exists(out, ec)) {
     throw Error(out, "already exists", "choose a new folder, or remove this one first");
@@ -180,6 +181,7 @@ void write_native_avatar(const Avatar& avatar, const std::string& out) {
   try {
     fs::remove_all(tmp);
     write_all(avatar, tmp);
+    for (const std::string& f : extra_files) fs::copy_file(f, tmp / fs::path(f).filename());
     read_native_avatar(tmp.string());  // what was written must read back and pass the checks
     fs::rename(tmp, target);
   } catch (const fs::filesystem_error& e) {

@@ -3,6 +3,7 @@
 // frames/%08d.png, masks/%08d.png.
 
 #include <string>
+#include <vector>
 
 #include "avatar/avatar.h"
 
@@ -18,8 +19,10 @@ bool is_native_avatar(const std::string& dir);
 Avatar read_native_avatar(const std::string& dir);
 
 // Writes avatar as a native cache at out, which must not exist: the PNGs are copied byte for
-// byte, the latents stored in their dtype. Everything is written into a temporary folder beside
-// out, read back and checked, then renamed to out, so a failure leaves nothing behind.
-void write_native_avatar(const Avatar& avatar, const std::string& out);
+// byte, the latents stored in their dtype, and each of extra_files (e.g. a preview image) copied
+// into the folder under its own name. Everything is written into a temporary folder beside out,
+// read back and checked, then renamed to out, so a failure leaves nothing behind.
+void write_native_avatar(const Avatar& avatar, const std::string& out,
+                         const std::vector<std::string>& extra_files = {});
 
 }  // namespace musetalk::avatar

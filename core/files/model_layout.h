@@ -15,11 +15,12 @@ struct ModelFile {
   bool required;          // false: only for an optional mode (--version v1)
   bool is_json;           // a config file rather than weights
   bool render;            // needed by `musetalk render` (UNet v1.5, VAE, Whisper)
+  bool create;            // needed by `musetalk avatar create` (VAE, DWPose, BiSeNet, S3FD)
 };
 
 const std::vector<ModelFile>& model_files();
 
-// The files one job needs: "render" or "all". Throws Error with input "job <name>" otherwise
+// The files one job needs: "render", "create" or "all". Throws Error with input "job <name>" otherwise
 // (a tool names its own option).
 std::vector<ModelFile> model_files_for(const std::string& job);
 

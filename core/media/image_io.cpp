@@ -52,15 +52,9 @@ Image read_png(const std::string& path, int channels) {
   return img;
 }
 
-void write_png_bgr(const std::string& path, const uint8_t* bgr, int width, int height, int stride) {
-  if (!bgr || width <= 0 || height <= 0 || stride < width * 3) {
-    throw Error(path,
-                "cannot write a " + std::to_string(width) + "x" + std::to_string(height) +
-                    " image with rows " + std::to_string(stride) + " bytes apart",
-                "pass BGR pixels with a positive size and a stride of at least 3 * width");
-  }
-  // A view of the caller's pixels: imencode only reads them.
-  const cv::Mat mat(height, width, CV_8UC3, const_cast<uint8_t*>(bgr), static_cast<size_t>(stride));
+namespace {
+
+void write_png_mat(const std::string& path, const cv::Mat& mat) {
   std::vector<uint8_t> png;
   bool encoded = false;
   try {
@@ -72,6 +66,30 @@ void write_png_bgr(const std::string& path, const uint8_t* bgr, int width, int h
   files::write_file_atomically(path, [&](std::ostream& out) {
     out.write(reinterpret_cast<const char*>(png.data()), static_cast<std::streamsize>(png.size()));
   });
+}
+
+}  // namespace
+
+void write_png_bgr(const std::string& path, const uint8_t* bgr, int width, int height, int stride) {
+  if (!bgr || width <= 0 || height <= 0 || stride < width * 3) {
+    throw Error(path,
+                "cannot write a " + std::to_string(width) + "x" + std::to_string(height) +
+                    " image with rows " + std::to_string(stride) + " bytes apart",
+                "pass BGR pixels with a positive size and a stride of at least 3 * width");
+  }
+  // A view of the caller's pixels: imencode only reads them.
+  write_png_mat(path, cv::Mat(height, width, CV_8UC3, const_cast<uint8_t*>(bgr),
+                              static_cast<size_t>(stride)));
+}
+
+void write_png(const std::string& path, const Image& image) {
+  if ((image.channels != 1 && image.channels != 3) || image.width <= 0 || image.height <= 0 ||
+      image.pixels.size() != static_cast<size_t>(image.width) * image.height * image.channels) {
+    throw Error(path, "cannot write an image that is not a packed grey or BGR picture",
+                "pass a non-empty media::Image with channels 1 or 3");
+  }
+  write_png_mat(path, cv::Mat(image.height, image.width, image.channels == 1 ? CV_8UC1 : CV_8UC3,
+                              const_cast<uint8_t*>(image.pixels.data())));
 }
 
 void pad_by_replication(const uint8_t* bgr, int stride, int width, int height, uint8_t* out,

@@ -24,6 +24,10 @@ Image read_png(const std::string& path, int channels);
 // not at all; cv2.imwrite's default settings). Throws musetalk::Error naming the file.
 void write_png_bgr(const std::string& path, const uint8_t* bgr, int width, int height, int stride);
 
+// Writes a packed image, grey (channels 1: an 8-bit grey PNG, as cv2.imwrite stores a 2-D mask)
+// or BGR (channels 3), the same way. Throws musetalk::Error naming the file.
+void write_png(const std::string& path, const Image& image);
+
 // Copies a width x height BGR image (rows stride bytes apart) into the packed to_width x
 // to_height BGR image at out (to_width * to_height * 3 bytes; to_width >= width, to_height >=
 // height), repeating the last column and row into the extra ones: the edge replication of

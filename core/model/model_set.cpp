@@ -158,6 +158,15 @@ ModelSet load_model_set(const ModelPaths& paths, torch::Device device, torch::Sc
   return set;
 }
 
+LoadedVae load_vae_alone(const ModelPaths& paths, torch::Device device, torch::ScalarType dtype) {
+  LoadedVae out{vae_config(paths), nullptr};
+  out.vae = load_vae(out.config, paths);
+  out.vae->to(device, dtype);
+  out.vae->eval();
+  for (auto& p : out.vae->parameters()) p.set_requires_grad(false);
+  return out;
+}
+
 void check_network_loads(const ModelPaths& paths, Network network) {
   // load_model_set's loader for that one network; it goes out of scope before the next is built.
   torch::NoGradGuard no_grad;

@@ -41,6 +41,15 @@ struct ModelSet {
 // mismatched.
 ModelSet load_model_set(const ModelPaths& paths, torch::Device device, torch::ScalarType dtype);
 
+// The VAE alone (avatar creation encodes with it and needs nothing else of the set), loaded as
+// load_model_set loads it, on the device in the dtype, eval mode, no gradients. Throws Error
+// naming the file for anything missing or mismatched.
+struct LoadedVae {
+  nn::VaeConfig config;
+  nn::AutoencoderKL vae{nullptr};
+};
+LoadedVae load_vae_alone(const ModelPaths& paths, torch::Device device, torch::ScalarType dtype);
+
 enum class Network { UNet, Vae, Whisper };
 
 // Whether one network of the set loads as load_model_set loads it (through the same per-network
