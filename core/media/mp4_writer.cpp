@@ -17,10 +17,6 @@ extern "C" {
 namespace musetalk::media {
 namespace {
 
-struct SwsDeleter {
-  void operator()(SwsContext* s) const { sws_freeContext(s); }
-};
-
 // libx264 when present, else the first other H.264 encoder FFmpeg offers.
 const AVCodec* find_h264_encoder() {
   if (const AVCodec* x264 = avcodec_find_encoder_by_name("libx264")) return x264;
@@ -43,7 +39,7 @@ struct Mp4Writer::Impl {
   OutputContextPtr muxer;
   CodecContextPtr encoder;
   AVStream* stream = nullptr;
-  std::unique_ptr<SwsContext, SwsDeleter> sws;
+  SwsPtr sws;
   FramePtr frame;
   std::unique_ptr<AacTrack> audio;
   bool pushed_audio = false;  // audio comes from write_audio()
