@@ -148,6 +148,11 @@ void print_summary(const create::CreateSummary& s, const create::CreateOptions& 
   std::fprintf(stderr, "wrote %s: %lld of %zu frames kept (a cycle of %lld), %lld dropped\n",
                s.out.c_str(), static_cast<long long>(s.kept), read,
                static_cast<long long>(2 * s.kept), static_cast<long long>(read - s.kept));
+  if (static_cast<int64_t>(read) > s.kept) {
+    std::fprintf(stderr,
+                 "  frames without a usable face are left out of the cycle (frame, mask and latent "
+                 "together, so nothing shifts)\n");
+  }
   print_frame_notes(s);
   std::map<std::string, int> sources;
   for (const create::FrameReport& r : s.frames) {
