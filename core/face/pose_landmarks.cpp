@@ -52,8 +52,9 @@ void load_dwpose_weights(nn::RTMPose& net, const StateDict& file, const std::str
 }
 
 nn::RTMPose load_dwpose(const std::string& path, torch::Device device, torch::ScalarType dtype) {
+  const StateDict file = load_state_dict(path);  // a missing or damaged file fails first
   nn::RTMPose net;
-  load_dwpose_weights(net, load_state_dict(path), path);
+  load_dwpose_weights(net, file, path);
   net->to(device, dtype);
   net->eval();
   for (torch::Tensor& p : net->parameters()) p.set_requires_grad(false);
