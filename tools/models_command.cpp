@@ -2,12 +2,17 @@
 // opens.
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <set>
 #include <string>
 
 #include "commands.h"
+#include "create/create_options.h"
 #include "error_report.h"
+#include "face/face_parser.h"
+#include "face/pose_landmarks.h"
+#include "face/s3fd_detector.h"
 #include "files/byte_units.h"
 #include "files/checkpoint.h"
 #include "files/error.h"
@@ -58,44 +63,67 @@ std::string open_problem(const std::string& path, const files::ModelFile& f, boo
 
 struct NetworkFiles {
   const char* name;
-  Network network;
-  std::string config, weights;
+  std::string config, weights;  // config "" for the fixed-architecture creation networks
+  std::function<void()> load;   // the command's own loader for it, on the CPU in float32
 };
 
-// The networks `render` loads for the job, each with the files it is built from.
+NetworkFiles render_network(const char* name, Network network, const std::string& config,
+                            const std::string& weights) {
+  ModelPaths paths;
+  paths.unet_config = paths.vae_config = paths.whisper_config = config;
+  paths.unet_weights = paths.vae_weights = paths.whisper_weights = weights;
+  return {name, config, weights, [paths, network] { check_network_loads(paths, network); }};
+}
+
+// The networks the job loads, each with the files it is built from and the loader the command
+// that needs it uses.
 std::vector<NetworkFiles> networks_for(const std::string& models_dir, const std::string& job) {
   const ModelPaths v15 = ModelPaths::in(models_dir, UNetVersion::V15);
-  if (job == "create") return {{"VAE", Network::Vae, v15.vae_config, v15.vae_weights}};
-  std::vector<NetworkFiles> out = {
-      {"UNet v1.5", Network::UNet, v15.unet_config, v15.unet_weights},
-      {"VAE", Network::Vae, v15.vae_config, v15.vae_weights},
-      {"Whisper", Network::Whisper, v15.whisper_config, v15.whisper_weights},
-  };
+  std::vector<NetworkFiles> out;
+  if (job != "create") {
+    out.push_back(render_network("UNet v1.5", Network::UNet, v15.unet_config, v15.unet_weights));
+  }
+  out.push_back(render_network("VAE", Network::Vae, v15.vae_config, v15.vae_weights));
+  if (job != "create") {
+    out.push_back(
+        render_network("Whisper", Network::Whisper, v15.whisper_config, v15.whisper_weights));
+  }
   if (job == "all") {
     const ModelPaths v1 = ModelPaths::in(models_dir, UNetVersion::V1);
-    out.push_back({"UNet v1", Network::UNet, v1.unet_config, v1.unet_weights});
+    out.push_back(render_network("UNet v1", Network::UNet, v1.unet_config, v1.unet_weights));
+  }
+  if (job == "create" || job == "all") {
+    const create::CreateModelPaths c = create::CreateModelPaths::in(models_dir);
+    const auto cpu = torch::kCPU;
+    const auto fp32 = torch::kFloat32;
+    out.push_back({"S3FD", "", c.s3fd, [c, cpu, fp32] { face::load_s3fd(c.s3fd, cpu, fp32); }});
+    out.push_back(
+        {"DWPose", "", c.dwpose, [c, cpu, fp32] { face::load_dwpose(c.dwpose, cpu, fp32); }});
+    out.push_back(
+        {"BiSeNet", "", c.bisenet, [c, cpu, fp32] { face::load_bisenet(c.bisenet, cpu, fp32); }});
   }
   return out;
 }
 
-// --verify: every network whose files are there and open is loaded as render loads it (config
-// built, strict name and shape match), on the CPU, one at a time. Returns how many do not load.
+// --verify: every network whose files are there and open is loaded as the command that needs it
+// loads it (config built, strict name and shape match), on the CPU, one at a time. Returns how many
+// do not load.
 int check_loads(const CheckOptions& opt, const std::set<std::string>& unusable) {
-  std::cout << "\nLoading as render does (on the CPU, one network at a time):\n";
+  std::cout << "\nLoading as the commands do (on the CPU, one network at a time):\n";
   int failed = 0;
   for (const NetworkFiles& n : networks_for(opt.models_dir, opt.job)) {
     std::error_code ec;
-    const bool present = fs::is_regular_file(n.config, ec) && fs::is_regular_file(n.weights, ec);
+    const bool present = (n.config.empty() || fs::is_regular_file(n.config, ec)) &&
+                         fs::is_regular_file(n.weights, ec);
     if (!present || unusable.count(n.config) || unusable.count(n.weights)) {
       std::printf("  skipped  %-10s (a file is missing or does not open)\n", n.name);
       continue;
     }
-    ModelPaths paths;
-    paths.unet_config = paths.vae_config = paths.whisper_config = n.config;
-    paths.unet_weights = paths.vae_weights = paths.whisper_weights = n.weights;
     try {
-      check_network_loads(paths, n.network);
-      std::printf("  loads    %-10s %s + %s\n", n.name, n.config.c_str(), n.weights.c_str());
+      torch::NoGradGuard no_grad;
+      n.load();
+      std::printf("  loads    %-10s %s%s%s\n", n.name, n.config.c_str(),
+                  n.config.empty() ? "" : " + ", n.weights.c_str());
     } catch (const std::exception& e) {
       // musetalk::Error (what render stops with), and also LibTorch's c10::Error or
       // std::bad_alloc: that network does not load, and the check goes on with the next one.
@@ -176,7 +204,9 @@ void add_models_command(CLI::App& app, CommandRunner& run) {
       "check", "List the files the pipeline needs: found or missing, size, container, opens");
   check_cmd->add_option("--models", opt->models_dir, "Models folder (layout: models/README.md)")
       ->capture_default_str();
-  check_cmd->add_option("--for", opt->job, "Only the files this job needs: render, create (avatar create) or all")
+  check_cmd
+      ->add_option("--for", opt->job,
+                   "Only the files this job needs: render, create (avatar create) or all")
       ->capture_default_str();
   check_cmd->add_flag("--verify", opt->verify,
                       "Also read every tensor, check zip CRCs and load each network as render "

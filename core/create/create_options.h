@@ -30,6 +30,9 @@ struct CreateOptions {
   double start_s = 0, duration_s = 0;  // the part of the video to use; duration 0: to the end
   std::optional<avatar::Box> box;      // a fixed face box for every frame: no detection
   torch::Device device = torch::kCPU;
+  // The VAE's dtype. S3FD, DWPose and BiSeNet always run in float32, as upstream runs them: their
+  // boxes, landmark bins and labels shift in reduced precision (bf16 BiSeNet changes 2% of the
+  // labels), and they cost little next to the VAE.
   torch::ScalarType dtype = torch::kFloat32;
   int batch = 8;  // frames per network pass
   // Called as each stage advances: stage ("decode", "detect", "landmarks", "parsing",

@@ -41,7 +41,7 @@ void for_each_batch(const std::vector<SourceFrame>& frames, int batch, const Ste
 std::vector<std::optional<avatar::Box>> detect(const CreateOptions& options,
                                                const CreateModelPaths& models,
                                                const std::vector<SourceFrame>& frames) {
-  nn::S3FD net = face::load_s3fd(models.s3fd, options.device, options.dtype);
+  nn::S3FD net = face::load_s3fd(models.s3fd, options.device, torch::kFloat32);
   // S3FD runs on the full-resolution frame: on the CPU one frame at a time keeps its
   // activations (hundreds of MiB per layer for HD video) in check.
   const int batch = options.device.is_cuda() ? options.batch : 1;
@@ -62,7 +62,7 @@ std::vector<avatar::FaceLandmarks> landmarks(const CreateOptions& options,
                                              const CreateModelPaths& models,
                                              const media::VideoInfo& info,
                                              const std::vector<SourceFrame>& frames) {
-  nn::RTMPose net = face::load_dwpose(models.dwpose, options.device, options.dtype);
+  nn::RTMPose net = face::load_dwpose(models.dwpose, options.device, torch::kFloat32);
   const media::PoseWarp warp = media::pose_warp_for(info.width, info.height);
   std::vector<avatar::FaceLandmarks> out(frames.size());
   if (options.progress) options.progress("landmarks", 0, static_cast<int64_t>(frames.size()));

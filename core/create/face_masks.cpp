@@ -14,7 +14,7 @@ std::vector<FrameMask> make_face_masks(const CreateOptions& options, const Creat
                                        const std::vector<SourceFrame>& frames,
                                        const ScratchFolder& scratch) {
   torch::InferenceMode inference;
-  nn::BiSeNet net = face::load_bisenet(models.bisenet, options.device, options.dtype);
+  nn::BiSeNet net = face::load_bisenet(models.bisenet, options.device, torch::kFloat32);
   const std::filesystem::path dir = scratch.file("masks");
   std::filesystem::create_directories(dir);
 

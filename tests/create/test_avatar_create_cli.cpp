@@ -58,8 +58,8 @@ TempDir* AvatarCreateCli::models_ = nullptr;
 
 TEST_F(AvatarCreateCli, GivenBoxBuildsAnAvatarThatRenders) {
   const std::string out = dir_.file("yongen");
-  const RunResult r =
-      create("--video " + video() + " --box " + kYongenBox + " --duration 0.2 --device cpu --batch 4 --out " + out);
+  const RunResult r = create("--video " + video() + " --box " + kYongenBox +
+                             " --duration 0.2 --device cpu --batch 4 --out " + out);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("5 of 5 frames kept (a cycle of 10)"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("face boxes: 5 given"), std::string::npos) << r.output;
@@ -107,6 +107,15 @@ TEST_F(AvatarCreateCli, DetectionBuildsAConsistentAvatarOrSaysNoFace) {
 }
 
 // A phone records landscape pixels and a display matrix: the avatar must be upright.
+TEST_F(AvatarCreateCli, ModelsCheckVerifiesTheCreationNetworks) {
+  const RunResult r = run_tool("models check --for create --verify" + models_option());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  for (const char* name : {"VAE", "S3FD", "DWPose", "BiSeNet"}) {
+    EXPECT_NE(r.output.find(std::string("loads    ") + name), std::string::npos) << r.output;
+  }
+  EXPECT_EQ(r.output.find("UNet"), std::string::npos) << r.output;
+}
+
 TEST_F(AvatarCreateCli, RotatedPhoneClipComesOutUpright) {
   ClipSpec clip = constant_rate_clip(3, 25);
   clip.rotate_cw = 90;
