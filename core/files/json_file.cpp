@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 
+#include "files/error.h"
 #include "files/file_source.h"
 
 namespace musetalk::files {
@@ -166,6 +167,17 @@ const ordered_json* json_find(const ordered_json& object, const std::string& key
   if (!object.is_object()) return nullptr;
   const auto it = object.find(key);
   return it == object.end() ? nullptr : &*it;
+}
+
+void read_json_field(const ordered_json& object, const std::string& key, const std::string& source,
+                     const std::string& fix, const std::function<void(const ordered_json&)>& read) {
+  const ordered_json* value = json_find(object, key);
+  if (!value) return;
+  try {
+    read(*value);
+  } catch (const FormatError& e) {
+    throw Error(source, key + ": " + e.what(), fix);
+  }
 }
 
 const ordered_json& json_at(const ordered_json& object, const std::string& key) {

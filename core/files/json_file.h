@@ -6,6 +6,7 @@
 // json_get, which key.
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -51,6 +52,13 @@ const nlohmann::ordered_json& json_array(const nlohmann::ordered_json& value);
 // object's member key, or nullptr when it is absent or object is not an object.
 const nlohmann::ordered_json* json_find(const nlohmann::ordered_json& object,
                                         const std::string& key);
+
+// Calls read(object[key]) when object has the key (a config field; absent ones keep their
+// defaults). A FormatError from read becomes musetalk::Error(source, "key: problem", fix), so the
+// message names the file and the field.
+void read_json_field(const nlohmann::ordered_json& object, const std::string& key,
+                     const std::string& source, const std::string& fix,
+                     const std::function<void(const nlohmann::ordered_json&)>& read);
 
 // object's member key. Throws FormatError "missing key \"key\"", or "expected an object" when
 // object is not one.

@@ -68,14 +68,8 @@ int64_t CSPNeXtConfig::out_channels(int64_t layer) const {
 
 CSPNeXtConfig CSPNeXtConfig::from_json(const ordered_json& json) {
   CSPNeXtConfig c;
-  auto field = [&](const char* key, auto read) {
-    const ordered_json* value = files::json_find(json, key);
-    if (!value) return;
-    try {
-      read(*value);
-    } catch (const files::FormatError& e) {
-      throw Error(kSource, std::string(key) + ": " + e.what(), "check the config");
-    }
+  auto field = [&](const char* key, const std::function<void(const ordered_json&)>& read) {
+    files::read_json_field(json, key, kSource, "check the config", read);
   };
   field("type", [&](const ordered_json& v) { require_string(v, "type", "CSPNeXt"); });
   field("arch", [&](const ordered_json& v) { c.arch = files::json_as<std::string>(v); });

@@ -32,14 +32,9 @@ int64_t RTMCCHeadConfig::simcc_height() const {
 
 RTMCCHeadConfig RTMCCHeadConfig::from_json(const ordered_json& json) {
   RTMCCHeadConfig c;
-  auto field = [&](const ordered_json& object, const std::string& key, auto read) {
-    const ordered_json* value = files::json_find(object, key);
-    if (!value) return;
-    try {
-      read(*value);
-    } catch (const files::FormatError& e) {
-      throw Error(kSource, key + ": " + e.what(), "check the config");
-    }
+  auto field = [&](const ordered_json& object, const std::string& key,
+                   const std::function<void(const ordered_json&)>& read) {
+    files::read_json_field(object, key, kSource, "check the config", read);
   };
   field(json, "input_size",
         [&](const ordered_json& v) { read_pair(v, c.input_width, c.input_height); });

@@ -42,14 +42,8 @@ void check_block_types(const ordered_json& types, const std::string& key,
 VaeConfig VaeConfig::from_json(const ordered_json& json) {
   VaeConfig c;
   // Reads json[key] with `read` when present; a value of the wrong type is an Error naming key.
-  auto field = [&](const char* key, auto read) {
-    const ordered_json* value = files::json_find(json, key);
-    if (!value) return;
-    try {
-      read(*value);
-    } catch (const files::FormatError& e) {
-      throw Error(kSource, std::string(key) + ": " + e.what(), "check the config file");
-    }
+  auto field = [&](const char* key, const std::function<void(const ordered_json&)>& read) {
+    files::read_json_field(json, key, kSource, "check the config file", read);
   };
   field("in_channels", [&](const ordered_json& v) { c.in_channels = files::json_as<int64_t>(v); });
   field("out_channels",

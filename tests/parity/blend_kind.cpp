@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <functional>
 
 #include "media/face_mask.h"
 #include "parity/parity_case.h"
@@ -67,16 +68,24 @@ void run_blend(Case& c) {
 
 REGISTER_PARITY_KIND("blend", run_blend, /*runs_networks=*/false, /*waivers=*/{});
 
-// The manifest has no tolerance of its own for the resize, so the blended image's one applies;
-// the port reproduces OpenCV's fixed point, so it is also pinned to bit-exact. Runs on every
-// blend manifest of the fixtures folder.
-TEST(BlendParity, ResizeFaceMatchesCv2InterLinear) {
+// Runs check on every blend manifest of the fixtures folder (traced by name); skips the test when
+// there is none.
+void for_each_blend_case(const std::function<void(Case&)>& check) {
   int checked = 0;
   for (const std::string& path : manifest_paths(test::fixtures_dir())) {
     Case c(path);
     if (c.kind() != "blend") continue;
     SCOPED_TRACE(c.name());
     ++checked;
+    check(c);
+  }
+  if (checked == 0) GTEST_SKIP() << "no blend manifest in " << test::fixtures_dir();
+}
+
+// The manifest has no tolerance of its own for the resize, so the blended image's one applies;
+// the port reproduces OpenCV's fixed point, so it is also pinned to bit-exact.
+TEST(BlendParity, ResizeFaceMatchesCv2InterLinear) {
+  for_each_blend_case([](Case& c) {
     StateDict io = c.io();
     const pipeline::Box box = box_from(io["box"]);
     torch::Tensor got = pipeline::resize_face(io["face256_bgr"], box.width(), box.height());
@@ -91,27 +100,20 @@ TEST(BlendParity, ResizeFaceMatchesCv2InterLinear) {
     EXPECT_LE(max_abs, tol.at("max_abs").get<double>());
     EXPECT_LE(differing, tol.at("max_fraction_differing").get<double>());
     EXPECT_EQ(max_abs, 0) << "resize_face is no longer bit-exact with cv2.resize";
-  }
-  if (checked == 0) GTEST_SKIP() << "no blend manifest in " << test::fixtures_dir();
+  });
 }
 
 // The masks reproduce PIL's fixed-point resampling and call OpenCV's own morphology and blur,
 // so beyond the manifest's tolerance they are pinned to bit-exact.
 TEST(BlendParity, MasksBitExact) {
-  int checked = 0;
-  for (const std::string& path : manifest_paths(test::fixtures_dir())) {
-    Case c(path);
-    if (c.kind() != "blend") continue;
-    SCOPED_TRACE(c.name());
-    ++checked;
+  for_each_blend_case([](Case& c) {
     run_blend(c);
     for (const Comparison& r : c.results()) {
       if (r.output.rfind("mask_", 0) != 0) continue;
       EXPECT_TRUE(r.compared) << r.output << ": " << r.problem;
       EXPECT_EQ(r.max_abs, 0) << r.output << " is no longer bit-exact with upstream";
     }
-  }
-  if (checked == 0) GTEST_SKIP() << "no blend manifest in " << test::fixtures_dir();
+  });
 }
 
 }  // namespace
