@@ -207,19 +207,6 @@ TEST_F(CaseChecks, UnknownKindFails) {
                       "no runner for kind \"no_such_kind\"");
 }
 
-TEST_F(CaseChecks, PendingKindIsSkippedByName) {
-  int checked = 0;
-  for (const std::string& kind : pending_kinds()) {
-    if (kind_runners().count(kind)) continue;  // its runner has arrived
-    ++checked;
-    const CaseOutcome outcome = run_case(write_case(kOutputs, kTolerance, kind), {});
-    EXPECT_TRUE(outcome.failures.empty()) << joined(outcome.failures);
-    EXPECT_TRUE(contains(outcome.skipped, kind)) << outcome.skipped;
-    EXPECT_TRUE(contains(outcome.skipped, kPendingIssue)) << outcome.skipped;
-  }
-  if (checked == 0) GTEST_SKIP() << "every pending kind has a runner";
-}
-
 TEST_F(CaseChecks, ManifestWithoutKindFails) {
   std::ofstream(dir_.file("bad.manifest.json")) << R"({"io": "checks.io.safetensors"})";
   expect_failures_say(run_case(dir_.file("bad.manifest.json"), {}), "bad manifest");

@@ -3,7 +3,6 @@
 // case of parity_runner.cpp, returned as messages so that tests can check the runner itself
 // (case_checks_test.cpp).
 
-#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -11,11 +10,6 @@
 #include "parity/parity_case.h"
 
 namespace musetalk::parity {
-
-// Kinds whose runners are still to come, and the issue that adds them: their manifests are
-// skipped by name. Any other kind without a runner fails.
-const std::set<std::string>& pending_kinds();
-extern const char* const kPendingIssue;
 
 inline constexpr std::string_view kManifestSuffix = ".manifest.json";
 
@@ -30,7 +24,7 @@ struct CaseOutcome {
 
 // Runs the manifest at path in precision through the runner registered for its kind
 // (kind_runners()) and collects every failure: a manifest that does not parse, a kind with no
-// runner (a pending kind is skipped instead), problems with the tolerance table
+// runner problems with the tolerance table
 // (Case::tolerance_problems), an exception from the runner, every comparison that failed
 // (Case::check), a listed output not compared for some io case and not waived by the kind, and a
 // waived output that was compared. Prints one line per output to stdout. Never throws.

@@ -8,7 +8,7 @@
 //   Parity/NetworkManifest.MatchesFp16Cuda/<stem>   fp16 on CUDA (ctest label "gpu")
 //   Parity.FixturesFolderHasManifests               an empty or missing folder fails
 //
-// Kinds whose issue is still open are skipped by name; any other kind without a runner fails.
+// A kind without a runner fails: every manifest of the folder is checked.
 // run_case (parity_run.h) decides each case; this file only lists them.
 #include <gtest/gtest.h>
 
