@@ -65,11 +65,16 @@ TEST(FaceBoxRules, NegativeLandmarkFallsBackToTheDetectorBoxClippedToTheFrame) {
   EXPECT_EQ(*c.box, (Box{600, 400, 640, 480}));
   const FaceBoxChoice outside = choose_face_box(lm, Box{650, 400, 700, 520}, {}, 640, 480);
   EXPECT_FALSE(outside.box);
+  // A sliver left inside the frame is no face either.
+  const FaceBoxChoice sliver = choose_face_box(lm, Box{636, 400, 700, 520}, {}, 640, 480);
+  EXPECT_FALSE(sliver.box);
+  EXPECT_NE(sliver.problem.find("under 8 px"), std::string::npos) << sliver.problem;
 }
 
 TEST(FaceBoxRules, GivenBoxMustBeInsideTheFrameAndNotEmpty) {
   EXPECT_EQ(check_given_box({10, 20, 30, 40}, 64, 48, "--box"), (Box{10, 20, 30, 40}));
   EXPECT_THROW(check_given_box({10, 20, 10, 40}, 64, 48, "--box"), Error);
+  EXPECT_THROW(check_given_box({10, 20, 11, 40}, 64, 48, "--box"), Error);  // 1 px wide
   EXPECT_THROW(check_given_box({30, 20, 10, 40}, 64, 48, "--box"), Error);
   EXPECT_THROW(check_given_box({-1, 20, 30, 40}, 64, 48, "--box"), Error);
   try {

@@ -1,6 +1,7 @@
 // `musetalk avatar create --video FILE --out DIR`: an avatar from a video of a face (MuseTalk
 // scripts/realtime_inference.py Avatar.prepare_material), with a progress bar per stage and a
 // summary of the frames kept and dropped. Ctrl-C or an error leaves nothing behind.
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <csignal>
@@ -9,6 +10,8 @@
 #include <map>
 #include <memory>
 #include <sstream>
+
+#include <unistd.h>
 
 #include "commands.h"
 #include "create/avatar_creator.h"
@@ -31,9 +34,12 @@ struct CreateCommandOptions {
   int bbox_shift = 0;
   std::string parsing_mode;  // "": jaw for v15, raw for v1 (upstream's choice per version)
   int cheek_width = 90;
+  bool cheek_width_given = false;
   int fps = 25;
   double start = 0, duration = 0;
+  bool duration_given = false;
   std::string box;
+  bool box_given = false;
   std::string device = "auto";
   std::string precision = "auto";
   int batch = 8;
@@ -43,8 +49,14 @@ struct CreateCommandOptions {
 
 std::atomic<bool> g_interrupted{false};
 
+// The first Ctrl-C stops at the next progress step (the working files are removed); a second one
+// ends the process at once.
 extern "C" void on_create_interrupt(int) {
   g_interrupted = true;
+  static const char kNote[] = "\nstopping after the current step (Ctrl-C again to quit now)\n";
+  (void)!::write(STDERR_FILENO, kNote, sizeof kNote - 1);
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
 }
 
 // Thrown from the progress callback after Ctrl-C: unwinding removes the working files.
@@ -79,11 +91,21 @@ create::CreateOptions resolve(const CreateCommandOptions& o) {
       o.parsing_mode.empty()
           ? (c.version == UNetVersion::V15 ? media::ParsingMode::Jaw : media::ParsingMode::Raw)
           : media::parse_parsing_mode(o.parsing_mode, "--parsing-mode");
+  if (o.cheek_width_given && c.parsing_mode != media::ParsingMode::Jaw) {
+    throw Error("--cheek-width " + std::to_string(o.cheek_width),
+                std::string("applies to --parsing-mode jaw only, not ") +
+                    media::parsing_mode_name(c.parsing_mode),
+                "leave --cheek-width out, or add --parsing-mode jaw");
+  }
   c.cheek_width = o.cheek_width;
   c.fps = o.fps;
   c.start_s = o.start;
   c.duration_s = o.duration;
-  if (!o.box.empty()) c.box = parse_box(o.box);
+  if (o.duration_given && !(o.duration > 0)) {
+    throw Error("--duration", "must be more than 0 seconds",
+                "give the length in seconds, or leave --duration out for the rest of the video");
+  }
+  if (o.box_given) c.box = parse_box(o.box);
   const RenderDevice run_on = render_device(o.device, o.precision);
   c.device = run_on.device;
   c.dtype = run_on.dtype;
@@ -97,7 +119,7 @@ void print_video(const media::VideoInfo& v, const create::CreateOptions& c) {
     std::fprintf(stderr, ", a still image: a one-frame avatar\n");
     return;
   }
-  std::fprintf(stderr, ", %.3g fps%s, %.2f s\n", v.source_fps,
+  std::fprintf(stderr, ", %.2f fps%s, %.2f s\n", v.source_fps,
                v.variable_frame_rate ? " (variable)" : "", v.duration_s);
   if (v.rotation_degrees != 0) {
     std::fprintf(stderr,
@@ -143,7 +165,23 @@ std::string per_frame(double seconds, size_t frames) {
   return text;
 }
 
+// A damaged or cut file can stop decoding early (FFmpeg logs why): say where it ended.
+void note_early_end(const create::CreateSummary& s, const create::CreateOptions& c) {
+  const media::VideoInfo& v = s.video;
+  if (v.still_image || v.duration_s <= 0) return;
+  const double wanted =
+      c.duration_s > 0 ? std::min(c.start_s + c.duration_s, v.duration_s) : v.duration_s;
+  const double got = c.start_s + static_cast<double>(s.frames.size()) / c.fps;
+  if (wanted - got > 0.5) {
+    std::fprintf(stderr,
+                 "note: the video's frames ended at %.2f s, before %.2f s: the file may be "
+                 "damaged or cut short\n",
+                 got, wanted);
+  }
+}
+
 void print_summary(const create::CreateSummary& s, const create::CreateOptions& c) {
+  note_early_end(s, c);
   const size_t read = s.frames.size();
   std::fprintf(stderr, "wrote %s: %lld of %zu frames kept (a cycle of %lld), %lld dropped\n",
                s.out.c_str(), static_cast<long long>(s.kept), read,
@@ -230,16 +268,20 @@ void add_avatar_create_command(CLI::App& avatar, CommandRunner& run) {
       ->capture_default_str();
   cmd->add_option("--parsing-mode", o->parsing_mode,
                   "Mask: jaw (v15 default), raw (v1 default) or neck");
-  cmd->add_option("--cheek-width", o->cheek_width,
-                  "jaw mask: cheek inset from the centre, 0-256 px of the parsing map")
-      ->capture_default_str();
+  CLI::Option* cheek_width =
+      cmd->add_option("--cheek-width", o->cheek_width,
+                      "jaw mask: cheek inset from the centre, 0-256 px of the parsing map")
+          ->capture_default_str();
   cmd->add_option("--fps", o->fps, "Avatar frame rate, 1-120; the video is resampled to it")
       ->capture_default_str();
   cmd->add_option("--start", o->start, "Start of the part of the video to use, seconds")
       ->capture_default_str();
-  cmd->add_option("--duration", o->duration, "Length of that part, seconds (default: to the end)");
-  cmd->add_option("--box", o->box,
-                  "Face box x1,y1,x2,y2 for every frame: skips face detection (stylised faces)");
+  CLI::Option* duration = cmd->add_option("--duration", o->duration,
+                                          "Length of that part, seconds (default: to the end)");
+  CLI::Option* box = cmd->add_option(
+      "--box", o->box,
+      "Face box x1,y1,x2,y2 for every frame, used as given: skips face detection (stylised "
+      "faces)");
   cmd->add_option("--models", o->models, "Models folder (models/README.md)")->capture_default_str();
   cmd->add_option("--device", o->device, "auto, cpu, cuda or cuda:N")->capture_default_str();
   cmd->add_option("--precision", o->precision, "auto (fp16 on CUDA, fp32 on CPU), fp32, fp16, bf16")
@@ -247,7 +289,12 @@ void add_avatar_create_command(CLI::App& avatar, CommandRunner& run) {
   cmd->add_option("--batch", o->batch, "Frames per network call, 1-256")->capture_default_str();
   cmd->add_option("--threads", o->threads, "CPU threads (0: all cores)")->capture_default_str();
   cmd->add_flag("--quiet", o->quiet, "No progress or summary");
-  cmd->callback([&run, o] { run = [o] { return create_command(*o); }; });
+  cmd->callback([&run, o, cheek_width, duration, box] {
+    o->cheek_width_given = cheek_width->count() > 0;
+    o->duration_given = duration->count() > 0;
+    o->box_given = box->count() > 0;
+    run = [o] { return create_command(*o); };
+  });
 }
 
 }  // namespace musetalk::tools

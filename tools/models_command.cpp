@@ -138,7 +138,9 @@ int check_loads(const CheckOptions& opt, const std::set<std::string>& unusable) 
 }
 
 int check(const CheckOptions& opt) {
-  std::cout << "Models folder: " << opt.models_dir << "\n";
+  std::error_code folder_error;
+  std::cout << "Models folder: " << opt.models_dir
+            << (fs::is_directory(opt.models_dir, folder_error) ? "" : " (does not exist)") << "\n";
   std::vector<std::string> missing;
   std::set<std::string> unusable;  // paths that are missing or do not open
   int damaged = 0;
@@ -167,7 +169,7 @@ int check(const CheckOptions& opt) {
   if (!missing.empty()) {
     std::cout << "\n" << missing.size() << " required file(s) missing:\n";
     for (const std::string& m : missing) std::cout << "  " << m << "\n";
-    std::cout << "\n" << files::download_hint(opt.models_dir) << "\n";
+    std::cout << "\n" << files::download_hint(opt.models_dir, opt.job) << "\n";
     return kExitMissing;
   }
   if (damaged > 0) {
@@ -177,11 +179,11 @@ int check(const CheckOptions& opt) {
   if (not_loading > 0) {
     std::cout << "\n"
               << not_loading
-              << " network(s) do not load as render loads them: render refuses this folder.\n";
+              << " network(s) do not load as the commands load them: they refuse this folder.\n";
     return kExitDamaged;
   }
   std::cout << (opt.verify
-                    ? "\nAll required files are present, open and load as render loads them.\n"
+                    ? "\nAll required files are present, open and load as the commands load them.\n"
                     : "\nAll required files are present and open.\n");
   return 0;
 }
@@ -209,8 +211,8 @@ void add_models_command(CLI::App& app, CommandRunner& run) {
                    "Only the files this job needs: render, create (avatar create) or all")
       ->capture_default_str();
   check_cmd->add_flag("--verify", opt->verify,
-                      "Also read every tensor, check zip CRCs and load each network as render "
-                      "does (slower: reads all the data)");
+                      "Also read every tensor, check zip CRCs and load each network as the "
+                      "commands do (slower: reads all the data)");
   check_cmd->callback([&run, opt] { run = [opt] { return check(*opt); }; });
   add_models_download_command(*models, run);
 }

@@ -94,7 +94,8 @@ void add_models_download_command(CLI::App& models, CommandRunner& run) {
       ->capture_default_str();
   cmd->add_option("--endpoint", opt->endpoint,
                   "Hub address (default: $HF_ENDPOINT, else https://huggingface.co)");
-  cmd->add_option("--for", opt->job, "Only the files this job needs: render, create (avatar create) or all")
+  cmd->add_option("--for", opt->job,
+                  "Only the files this job needs: render, create (avatar create) or all")
       ->capture_default_str();
   cmd->add_option("--only", opt->only, "Download only these files (paths as `models check` shows)");
   cmd->callback([&run, opt] { run = [opt] { return download(*opt); }; });

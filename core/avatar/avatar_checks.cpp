@@ -5,6 +5,7 @@
 #include <system_error>
 
 #include "avatar/latents.h"
+#include "avatar/native_avatar.h"
 #include "avatar/png_info.h"
 #include "files/error.h"
 
@@ -14,12 +15,6 @@ namespace {
 namespace fs = std::filesystem;
 
 const char* kRecreate = kRecreateFix;
-
-std::string numbered_name(size_t i) {
-  char name[32];
-  std::snprintf(name, sizeof name, "%08zu.png", i);
-  return name;
-}
 
 // True for names like 00000012.png.
 bool is_numbered_png(const std::string& name, size_t& index) {
@@ -72,8 +67,8 @@ void check_face_boxes(const Avatar& a) {
     const std::string frame = "frame " + std::to_string(i);
     if (b.empty()) {
       throw Error(a.sources.face_boxes, frame + " has no face box",
-                  "the face was not found in that frame: cut it from the video and create the "
-                  "avatar again");
+                  "the face was not found in that frame: create the avatar again with musetalk "
+                  "avatar create, which leaves such frames out of the cycle");
     }
     // Upstream resizes the generated face to the box (MuseTalk scripts/realtime_inference.py
     // Avatar.process_frames), which an empty box cannot take; (0, 0, 0, 0) above is its "no face"
@@ -157,7 +152,7 @@ std::vector<std::string> numbered_pngs(const std::string& dir, size_t count,
   }
   std::vector<std::string> paths;
   for (size_t i = 0; i < count; ++i) {
-    paths.push_back((fs::path(dir) / numbered_name(i)).string());
+    paths.push_back((fs::path(dir) / cycle_png_name(i)).string());
     if (!fs::is_regular_file(paths.back(), ec)) {
       throw Error(paths.back(), what + " " + std::to_string(i) + " is missing", kRecreate);
     }

@@ -43,8 +43,10 @@ FaceBoxChoice choose_face_box(const FaceLandmarks& landmarks, const std::optiona
   box.y2 += rule.extra_margin;
   box = {std::max(box.x1, 0), std::max(box.y1, 0), std::min(box.x2, frame_width),
          std::min(box.y2, frame_height)};
-  if (box.width() <= 0 || box.height() <= 0) {
-    return {std::nullopt, "none", "the face box " + box_text(box) + " is empty inside the frame"};
+  if (box.width() < kMinFaceSide || box.height() < kMinFaceSide) {
+    return {std::nullopt, "none",
+            "the face box " + box_text(box) + " is empty or under " + std::to_string(kMinFaceSide) +
+                " px inside the frame"};
   }
   choice.box = box;
   return choice;
@@ -54,6 +56,12 @@ Box check_given_box(const Box& box, int frame_width, int frame_height, const std
   if (box.width() <= 0 || box.height() <= 0) {
     throw Error(what, "the box " + box_text(box) + " is empty (x2 must exceed x1, y2 exceed y1)",
                 "give the face box as x1,y1,x2,y2 in pixels of the frame");
+  }
+  if (box.width() < kMinFaceSide || box.height() < kMinFaceSide) {
+    throw Error(
+        what,
+        "the box " + box_text(box) + " is under " + std::to_string(kMinFaceSide) + " px on a side",
+        "give the face box around the whole face, x1,y1,x2,y2 in frame pixels");
   }
   if (box.x1 < 0 || box.y1 < 0 || box.x2 > frame_width || box.y2 > frame_height) {
     throw Error(what,

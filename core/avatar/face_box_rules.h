@@ -43,12 +43,17 @@ struct FaceBoxChoice {
 // y_ref = y29 + bbox_shift, half = max(y) - y_ref, box = (min x, max(0, y_ref - half), max x,
 // max y); when that box is empty or x1 < 0 the detector's box is used. Then extra_margin is added
 // to y2 (v1.5), and the box is clipped to the frame (upstream leaves detector boxes that cross the
-// right or bottom edge, which its crop cannot take). An empty result means no face.
+// right or bottom edge, which its crop cannot take). A result empty or under kMinFaceSide on a
+// side means no face.
 FaceBoxChoice choose_face_box(const FaceLandmarks& landmarks, const std::optional<Box>& detected,
                               const FaceBoxRule& rule, int frame_width, int frame_height);
 
+// The smallest face box side avatar creation takes, in pixels (the mask's square crop box is
+// 1.5 x the longer side; a box of a pixel or two has no face in it).
+constexpr int kMinFaceSide = 8;
+
 // The box a user gave (--box): extra_margin is not added. Throws Error naming `what` when it is
-// empty or not inside the frame.
+// empty, smaller than kMinFaceSide on a side, or not inside the frame.
 Box check_given_box(const Box& box, int frame_width, int frame_height, const std::string& what);
 
 // Upstream's suggested bbox_shift range ("Manually adjust range : [ -a~b ]"): a = the mean over

@@ -1,5 +1,6 @@
 #include "avatar/native_avatar.h"
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <system_error>
@@ -145,6 +146,21 @@ void write_all(const Avatar& a, const fs::path& dir) {
 
 }  // namespace
 
+fs::path avatar_folder_path(const std::string& out) {
+  if (out.empty()) {
+    throw Error("the avatar folder", "is empty", "give the path of a new folder for the avatar");
+  }
+  fs::path p = fs::absolute(out).lexically_normal();
+  if (!p.has_filename()) p = p.parent_path();
+  return p;
+}
+
+std::string cycle_png_name(size_t i) {
+  char name[32];
+  std::snprintf(name, sizeof name, "%08zu.png", i);
+  return name;
+}
+
 bool is_native_avatar(const std::string& dir) {
   std::error_code ec;
   return fs::is_regular_file(in(dir, "avatar.json"), ec);
@@ -176,7 +192,7 @@ void write_native_avatar(const Avatar& avatar, const std::string& out,
   if (fs::exists(out, ec)) {
     throw Error(out, "already exists", "choose a new folder, or remove this one first");
   }
-  const fs::path target = fs::absolute(out);
+  const fs::path target = avatar_folder_path(out);
   const fs::path tmp = target.parent_path() / ("." + target.filename().string() + ".partial");
   try {
     fs::remove_all(tmp);

@@ -2,6 +2,8 @@
 // The native avatar cache (docs/avatar-format.md): avatar.json, latents.safetensors,
 // frames/%08d.png, masks/%08d.png.
 
+#include <cstddef>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -11,6 +13,14 @@ namespace musetalk::avatar {
 
 // The format_version this program writes and the newest it reads.
 constexpr int kNativeFormatVersion = 1;
+
+// The folder `out` names, absolute, without a trailing separator ("new/" and "new/." are "new"),
+// so that the files written beside it (".new.partial") land in its parent. Throws Error naming
+// `out` when it is empty.
+std::filesystem::path avatar_folder_path(const std::string& out);
+
+// The name of cycle frame i's PNG in frames/ and masks/: "%08zu.png".
+std::string cycle_png_name(size_t i);
 
 // True when dir holds avatar.json.
 bool is_native_avatar(const std::string& dir);

@@ -1,6 +1,5 @@
 #include "create/avatar_creator.h"
 
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -11,6 +10,7 @@
 #include "create/face_boxes.h"
 #include "create/face_masks.h"
 #include "create/source_frames.h"
+#include "create/stage_timer.h"
 #include "files/error.h"
 #include "media/contact_sheet.h"
 #include "media/image_io.h"
@@ -20,15 +20,10 @@ namespace musetalk::create {
 namespace {
 
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
-
 constexpr int kMaxFps = 120;
+constexpr int kMaxBboxShift = 1000;  // pixels
+constexpr double kMaxSeconds = 1e6;  // --start and --duration
 constexpr int kPreviewTiles = 4;
-const char* kDownloadFix = "download it: musetalk models download --for create";
-
-double seconds_since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
 
 void check_options(const CreateOptions& o) {
   if (o.fps < 1 || o.fps > kMaxFps) {
@@ -43,46 +38,57 @@ void check_options(const CreateOptions& o) {
     throw Error("--cheek-width " + std::to_string(o.cheek_width), "is out of range",
                 "give 0 to 256 pixels of the 512x512 parsing map (upstream uses 90)");
   }
+  if (o.bbox_shift < -kMaxBboxShift || o.bbox_shift > kMaxBboxShift) {
+    throw Error("--bbox-shift " + std::to_string(o.bbox_shift), "is out of range",
+                "give -" + std::to_string(kMaxBboxShift) + " to " + std::to_string(kMaxBboxShift) +
+                    " pixels; the summary of a run suggests a range");
+  }
+  if (o.box && o.bbox_shift != 0) {
+    throw Error("--bbox-shift " + std::to_string(o.bbox_shift),
+                "moves the box found from the face's landmarks; with --box the box is used as "
+                "given",
+                "leave --bbox-shift out, or move the --box itself");
+  }
   if (o.version == UNetVersion::V15 && o.bbox_shift != 0) {
     throw Error("--bbox-shift " + std::to_string(o.bbox_shift),
                 "applies to --version v1 only: v1.5 places the mask boundary itself (bbox_shift 0 "
                 "and a 10 px bottom margin)",
                 "leave --bbox-shift out, or add --version v1");
   }
-  if (o.start_s < 0 || !std::isfinite(o.start_s)) {
+  if (o.start_s < 0 || !(o.start_s <= kMaxSeconds)) {
     throw Error("--start", "must be 0 or more seconds", "give the start in seconds, e.g. 1.5");
   }
-  if (o.duration_s < 0 || !std::isfinite(o.duration_s)) {
+  if (o.duration_s < 0 || !(o.duration_s <= kMaxSeconds)) {
     throw Error("--duration", "must be more than 0 seconds (or left out for the whole video)",
                 "give the length in seconds, e.g. 10");
   }
 }
 
 void check_output(const std::string& out) {
+  if (out.empty()) throw Error("--out", "is empty", "give the path of a new folder for the avatar");
   std::error_code ec;
   if (fs::exists(out, ec)) {
     throw Error(out, "already exists", "choose a new folder for the avatar, or remove this one");
   }
-  const fs::path parent = fs::absolute(out).parent_path();
+  const fs::path parent = avatar::avatar_folder_path(out).parent_path();
   if (!fs::is_directory(parent, ec)) {
     throw Error(out, "its parent folder " + parent.string() + " does not exist",
                 "create the parent folder first");
   }
 }
 
-void require_model(const std::string& path, const char* what) {
+void require_model(const std::string& path, const char* what, const std::string& models_dir) {
   std::error_code ec;
   if (!fs::is_regular_file(path, ec)) {
-    throw Error(path, std::string(what) + " not found (needed by avatar create)", kDownloadFix);
+    throw Error(path, std::string(what) + " not found (needed by avatar create)",
+                "download it: musetalk models download --for create --models " + models_dir);
   }
 }
 
 // The cycle folder's frame and mask PNGs: cycle entry j links the source file of kept frame j
 // (first half) or of kept frame 2N-1-j (second half), named by j as the native layout wants them.
 std::string cycle_file(const fs::path& dir, size_t j, const std::string& source) {
-  char name[32];
-  std::snprintf(name, sizeof name, "%08zu.png", j);
-  const fs::path path = dir / name;
+  const fs::path path = dir / avatar::cycle_png_name(j);
   std::error_code ec;
   fs::create_hard_link(source, path, ec);
   if (ec) fs::copy_file(source, path);
@@ -174,6 +180,9 @@ CreateModelPaths CreateModelPaths::in(const std::string& models_dir) {
 }
 
 CreatePlan check_create_inputs(const CreateOptions& options) {
+  if (options.video.empty()) {
+    throw Error("--video", "is empty", "give the video (or image) of the face");
+  }
   check_options(options);
   check_output(options.out);
   CreatePlan plan;
@@ -182,16 +191,21 @@ CreatePlan check_create_inputs(const CreateOptions& options) {
   read.start_s = options.start_s;
   read.duration_s = options.duration_s;
   plan.video = media::probe_video(options.video, read);
+  if (plan.video.still_image && (options.start_s > 0 || options.duration_s > 0)) {
+    throw Error(options.video, "is a still image: --start and --duration do not apply to it",
+                "leave them out (an image makes a one-frame avatar)");
+  }
   if (options.box) {
     avatar::check_given_box(*options.box, plan.video.width, plan.video.height, "--box");
   }
   plan.models = CreateModelPaths::in(options.models_dir);
-  require_model(plan.models.vae.vae_config, "the VAE config");
-  require_model(plan.models.vae.vae_weights, "the VAE weights");
-  require_model(plan.models.bisenet, "the BiSeNet face-parsing weights");
+  const std::string& dir = options.models_dir;
+  require_model(plan.models.vae.vae_config, "the VAE config", dir);
+  require_model(plan.models.vae.vae_weights, "the VAE weights", dir);
+  require_model(plan.models.bisenet, "the BiSeNet face-parsing weights", dir);
   if (!options.box) {
-    require_model(plan.models.s3fd, "the S3FD face detector weights");
-    require_model(plan.models.dwpose, "the DWPose landmark weights");
+    require_model(plan.models.s3fd, "the S3FD face detector weights", dir);
+    require_model(plan.models.dwpose, "the DWPose landmark weights", dir);
   }
   return plan;
 }
@@ -201,9 +215,9 @@ CreateSummary create_avatar(const CreateOptions& options, const CreatePlan& plan
   summary.out = options.out;
   ScratchFolder scratch(options.out);
 
-  Clock::time_point t0 = Clock::now();
+  const StageTimer decode_time;
   std::vector<SourceFrame> frames = write_source_frames(options, scratch, summary.video);
-  summary.seconds.decode = seconds_since(t0);
+  summary.seconds.decode = decode_time.seconds();
   if (frames.empty()) {
     throw Error(options.video, "has no frames in the part asked for",
                 "check --start and --duration against the video's length");
@@ -221,14 +235,14 @@ CreateSummary create_avatar(const CreateOptions& options, const CreatePlan& plan
                 "--box x1,y1,x2,y2 (for stylised faces that detectors miss)");
   }
 
-  t0 = Clock::now();
+  const StageTimer parsing_time;
   const std::vector<FrameMask> masks = make_face_masks(options, plan.models, frames, scratch);
-  summary.seconds.parsing = seconds_since(t0);
+  summary.seconds.parsing = parsing_time.seconds();
 
   avatar::Avatar a = assemble_cycle(options, summary.video, frames, masks, scratch);
   a.parameters = parameters_json(options, summary.video, frames);
 
-  t0 = Clock::now();
+  const StageTimer latents_time;
   {
     torch::InferenceMode inference;
     if (options.progress) options.progress("latents", 0, static_cast<int64_t>(a.frame_count()));
@@ -239,13 +253,13 @@ CreateSummary create_avatar(const CreateOptions& options, const CreatePlan& plan
         });
     a.latents = to_file_tensor(latents.to(torch::kCPU, torch::kHalf).contiguous());
   }
-  summary.seconds.latents = seconds_since(t0);
+  summary.seconds.latents = latents_time.seconds();
 
-  t0 = Clock::now();
+  const StageTimer write_time;
   const std::string preview = write_preview(a, scratch);
   avatar::write_native_avatar(a, options.out, {preview});
   summary.preview = (fs::path(options.out) / "preview.png").string();
-  summary.seconds.write = seconds_since(t0);
+  summary.seconds.write = write_time.seconds();
   return summary;
 }
 

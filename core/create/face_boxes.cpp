@@ -1,9 +1,9 @@
 #include "create/face_boxes.h"
 
 #include <algorithm>
-#include <chrono>
 #include <optional>
 
+#include "create/stage_timer.h"
 #include "face/pose_landmarks.h"
 #include "face/s3fd_detector.h"
 #include "media/image_io.h"
@@ -12,11 +12,9 @@
 namespace musetalk::create {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
+// S3FD runs on the full-resolution frame: its first layers hold 64 channels of float32 per
+// pixel, so a batch is sized to this many frame pixels (upstream detects one frame at a time).
+constexpr int64_t kDetectBatchPixels = 4'000'000;
 
 torch::Tensor as_tensor(media::Image& image) {
   return torch::from_blob(image.pixels.data(), {image.height, image.width, image.channels},
@@ -40,11 +38,15 @@ void for_each_batch(const std::vector<SourceFrame>& frames, int batch, const Ste
 
 std::vector<std::optional<avatar::Box>> detect(const CreateOptions& options,
                                                const CreateModelPaths& models,
+                                               const media::VideoInfo& info,
                                                const std::vector<SourceFrame>& frames) {
   nn::S3FD net = face::load_s3fd(models.s3fd, options.device, torch::kFloat32);
-  // S3FD runs on the full-resolution frame: on the CPU one frame at a time keeps its
-  // activations (hundreds of MiB per layer for HD video) in check.
-  const int batch = options.device.is_cuda() ? options.batch : 1;
+  // On the CPU one frame at a time; on a GPU as many as kDetectBatchPixels allows.
+  const int64_t frame_pixels = static_cast<int64_t>(info.width) * info.height;
+  const int batch = options.device.is_cuda()
+                        ? static_cast<int>(std::clamp<int64_t>(kDetectBatchPixels / frame_pixels, 1,
+                                                               options.batch))
+                        : 1;
   std::vector<std::optional<avatar::Box>> boxes(frames.size());
   if (options.progress) options.progress("detect", 0, static_cast<int64_t>(frames.size()));
   for_each_batch(frames, batch, [&](size_t begin, const torch::Tensor& bgr) {
@@ -111,12 +113,12 @@ std::vector<avatar::FaceLandmarks> find_face_boxes(const CreateOptions& options,
     return {};
   }
   torch::InferenceMode inference;
-  Clock::time_point t0 = Clock::now();
-  const std::vector<std::optional<avatar::Box>> detected = detect(options, models, frames);
-  seconds.detect = seconds_since(t0);
-  t0 = Clock::now();
+  const StageTimer detect_time;
+  const std::vector<std::optional<avatar::Box>> detected = detect(options, models, info, frames);
+  seconds.detect = detect_time.seconds();
+  const StageTimer landmarks_time;
   const std::vector<avatar::FaceLandmarks> points = landmarks(options, models, info, frames);
-  seconds.landmarks = seconds_since(t0);
+  seconds.landmarks = landmarks_time.seconds();
 
   avatar::FaceBoxRule rule;
   if (options.version == UNetVersion::V15) {

@@ -16,7 +16,7 @@ namespace musetalk::create {
 // Fills each frame's face_box, box_source, dropped and warnings. With options.box every frame
 // gets that box (checked against the frame size, Error naming --box otherwise). Otherwise loads
 // S3FD and DWPose from `models` one after the other (each released before the next loads) on
-// options.device in options.dtype, and reports the stages "detect" and "landmarks". Returns the
+// options.device in float32, and reports the stages "detect" and "landmarks". Returns the
 // 68 face points of every frame with a detected face (for the bbox_shift range); empty with a
 // given box. seconds gets the two stages' times.
 std::vector<avatar::FaceLandmarks> find_face_boxes(const CreateOptions& options,

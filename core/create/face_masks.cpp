@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "avatar/native_avatar.h"
 #include "face/face_parser.h"
 #include "media/image_io.h"
 #include "pipeline/compositor.h"
@@ -44,9 +45,7 @@ std::vector<FrameMask> make_face_masks(const CreateOptions& options, const Creat
       const media::Image mask =
           media::blend_mask(label_map, *frames[i].report.face_box, masks[i].crop_box,
                             options.parsing_mode, options.cheek_width);
-      char name[32];
-      std::snprintf(name, sizeof name, "%08zu.png", i);
-      masks[i].png = (dir / name).string();
+      masks[i].png = (dir / avatar::cycle_png_name(i)).string();
       media::write_png(masks[i].png, mask);
     }
     if (options.progress) {

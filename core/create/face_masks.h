@@ -16,7 +16,7 @@ struct FrameMask {
 };
 
 // One entry per frame; frames with a `dropped` reason get an empty entry. Loads BiSeNet from
-// models.bisenet on options.device in options.dtype and reports stage "parsing".
+// models.bisenet on options.device in float32 and reports stage "parsing".
 std::vector<FrameMask> make_face_masks(const CreateOptions& options, const CreateModelPaths& models,
                                        const std::vector<SourceFrame>& frames,
                                        const ScratchFolder& scratch);

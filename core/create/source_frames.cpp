@@ -5,23 +5,14 @@
 #include <filesystem>
 #include <system_error>
 
+#include "avatar/native_avatar.h"
 #include "files/error.h"
 
 namespace musetalk::create {
-namespace {
-
 namespace fs = std::filesystem;
 
-std::string numbered(size_t i) {
-  char name[32];
-  std::snprintf(name, sizeof name, "%08zu.png", i);
-  return name;
-}
-
-}  // namespace
-
 ScratchFolder::ScratchFolder(const std::string& out) {
-  const fs::path target = fs::absolute(out);
+  const fs::path target = avatar::avatar_folder_path(out);
   path_ = (target.parent_path() / ("." + target.filename().string() + ".work")).string();
   std::error_code ec;
   fs::remove_all(path_, ec);
@@ -67,7 +58,7 @@ std::vector<SourceFrame> write_source_frames(const CreateOptions& options,
     SourceFrame f;
     f.report.index = static_cast<int64_t>(frames.size());
     f.report.time_s = time_s;
-    f.png = (dir / numbered(frames.size())).string();
+    f.png = (dir / avatar::cycle_png_name(frames.size())).string();
     media::write_png_bgr(f.png, bgr.pixels.data(), bgr.width, bgr.height, bgr.width * 3);
     frames.push_back(std::move(f));
     const auto done = static_cast<int64_t>(frames.size());

@@ -48,17 +48,17 @@ std::vector<ModelFile> model_files_for(const std::string& job) {
   return out;
 }
 
-std::string download_hint(const std::string& models_dir) {
+std::string download_hint(const std::string& models_dir, const std::string& job) {
   std::string hint =
       "Download each file from Hugging Face (https://huggingface.co/<repository>/"
       "resolve/main/<file>) into " +
       models_dir + ":\n";
-  for (const ModelFile& f : model_files()) {
+  for (const ModelFile& f : model_files_for(job)) {
     hint += "  " + f.repo + "  " + f.repo_path + "  ->  " + models_dir + "/" + f.path +
             (f.required ? "" : "  (optional)") + "\n";
   }
-  hint += "Or let `musetalk models download --models " + models_dir +
-          "` fetch them. See models/README.md for details.";
+  hint += "Or let `musetalk models download" + (job == "all" ? std::string() : " --for " + job) +
+          " --models " + models_dir + "` fetch them. See models/README.md for details.";
   return hint;
 }
 

@@ -15,16 +15,16 @@ struct ModelFile {
   bool required;          // false: only for an optional mode (--version v1)
   bool is_json;           // a config file rather than weights
   bool render;            // needed by `musetalk render` (UNet v1.5, VAE, Whisper)
-  bool create;            // needed by `musetalk avatar create` (VAE, DWPose, BiSeNet, S3FD)
+  bool create;            // needed by `avatar create` (VAE, DWPose, BiSeNet, S3FD)
 };
 
 const std::vector<ModelFile>& model_files();
 
-// The files one job needs: "render", "create" or "all". Throws Error with input "job <name>" otherwise
-// (a tool names its own option).
+// The files one job needs: "render", "create" or "all". Throws Error with input "job <name>"
+// otherwise (a tool names its own option).
 std::vector<ModelFile> model_files_for(const std::string& job);
 
-// How to get the files, as models/README.md says it.
-std::string download_hint(const std::string& models_dir);
+// How to get the files one job needs (model_files_for(job)), as models/README.md says it.
+std::string download_hint(const std::string& models_dir, const std::string& job = "all");
 
 }  // namespace musetalk::files

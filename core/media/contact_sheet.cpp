@@ -37,6 +37,26 @@ cv::Mat region_with_mask(const SheetTile& t, cv::Rect& region) {
   return out;
 }
 
+// The whole frame, small, in the tile's top-right corner with the face box, so a box on the
+// wrong spot (a missed detection) shows where it landed.
+void draw_whole_frame(const SheetTile& t, cv::Mat& tile) {
+  const int width = std::max(16, tile.cols / 4);
+  const double scale = static_cast<double>(width) / t.frame.width;
+  const int height = std::max(1, static_cast<int>(t.frame.height * scale));
+  if (height + 2 > tile.rows || width + 2 > tile.cols) return;
+  cv::Mat frame(t.frame.height, t.frame.width, CV_8UC3,
+                const_cast<uint8_t*>(t.frame.pixels.data()));
+  cv::Mat small;
+  cv::resize(frame, small, cv::Size(width, height), 0, 0, cv::INTER_AREA);
+  const avatar::Box& f = t.face_box;
+  cv::rectangle(small, cv::Point(static_cast<int>(f.x1 * scale), static_cast<int>(f.y1 * scale)),
+                cv::Point(static_cast<int>(f.x2 * scale), static_cast<int>(f.y2 * scale)),
+                kFaceColour, 1);
+  const cv::Rect at(tile.cols - width - 1, 1, width, height);
+  cv::rectangle(tile, at + cv::Size(2, 2) - cv::Point(1, 1), cv::Scalar::all(255), 1);
+  small.copyTo(tile(at));
+}
+
 void check_tile(const SheetTile& t) {
   const avatar::Box& c = t.crop_box;
   if (t.frame.channels != 3 || t.mask.channels != 1 || c.width() <= 0 || c.height() <= 0 ||
@@ -72,11 +92,21 @@ Image contact_sheet(const std::vector<SheetTile>& tiles, int tile_size, int colu
                   2);
     cv::rectangle(scaled, to_tile(f.x1, f.y1), to_tile(f.x2, f.y2) - cv::Point(1, 1), kFaceColour,
                   2);
-    cv::putText(scaled, t.label, cv::Point(6, 18), cv::FONT_HERSHEY_SIMPLEX, 0.5,
+    draw_whole_frame(t, scaled);
+    cv::rectangle(scaled, cv::Rect(0, scaled.rows - 20, scaled.cols, 20), cv::Scalar::all(0),
+                  cv::FILLED);
+    cv::putText(scaled, t.label, cv::Point(6, scaled.rows - 6), cv::FONT_HERSHEY_SIMPLEX, 0.45,
                 cv::Scalar::all(255), 1, cv::LINE_AA);
     const cv::Rect cell((i % cols) * tile_size, (i / cols) * tile_size, scaled.cols, scaled.rows);
     scaled.copyTo(sheet(cell));
   }
+  constexpr int kLegendHeight = 22;
+  cv::Mat with_legend(sheet.rows + kLegendHeight, sheet.cols, CV_8UC3, cv::Scalar::all(0));
+  sheet.copyTo(with_legend(cv::Rect(0, 0, sheet.cols, sheet.rows)));
+  cv::putText(with_legend, "blue: crop box (mask area)  green: face box  red: mask",
+              cv::Point(6, sheet.rows + 15), cv::FONT_HERSHEY_SIMPLEX, 0.45, cv::Scalar::all(255),
+              1, cv::LINE_AA);
+  sheet = with_legend;
   Image out;
   out.width = sheet.cols;
   out.height = sheet.rows;

@@ -5,6 +5,7 @@
 
 #include "audio/audio_features.h"
 #include "audio/segment_features.h"
+#include "avatar/avatar.h"
 #include "files/error.h"
 #include "model/face_generator.h"
 #include "pipeline/bounded_queue.h"
@@ -46,7 +47,7 @@ torch::Tensor compose(AvatarImages& images, const avatar::Avatar& avatar, int j,
   torch::Tensor frame = images.frame(j).to(device);
   if (frame.dim() != 3 || frame.size(2) != 3 || frame.scalar_type() != torch::kUInt8) {
     throw Error(image_name(avatar.frame_files, avatar, "frame", j),
-                "is not an 8-bit 3-channel image", "recreate the avatar");
+                "is not an 8-bit 3-channel image", avatar::kRecreateFix);
   }
   const Box& box = avatar.face_boxes[j];
   // Upstream skips the frame when the (0,0,0,0) placeholder box cannot be resized to (MuseTalk
@@ -59,7 +60,7 @@ torch::Tensor compose(AvatarImages& images, const avatar::Avatar& avatar, int j,
     throw Error(image_name(avatar.mask_files, avatar, "mask", j),
                 "has shape " + files::shape_string(mask.sizes().vec()) + " but its mask box is " +
                     std::to_string(crop.width()) + "x" + std::to_string(crop.height()),
-                "recreate the avatar");
+                avatar::kRecreateFix);
   }
   torch::Tensor face = resize_face(face256, box.width(), box.height());
   return paste_face(frame, face, box, mask, crop);
@@ -84,7 +85,7 @@ RenderStats render(ModelSet& models, const avatar::Avatar& avatar, AvatarImages&
     throw Error(avatar.root,
                 "has " + std::to_string(cycle) + " face boxes and " +
                     std::to_string(avatar.mask_boxes.size()) + " mask boxes",
-                "recreate the avatar: it needs one of each per cycle frame");
+                std::string(avatar::kRecreateFix) + " (it needs one of each per cycle frame)");
   }
 
   torch::Tensor latents = to_torch(avatar.latents).to(models.device, models.dtype);
@@ -92,7 +93,7 @@ RenderStats render(ModelSet& models, const avatar::Avatar& avatar, AvatarImages&
     throw Error(avatar.sources.latents.empty() ? avatar.root : avatar.sources.latents,
                 "holds latents " + files::shape_string(latents.sizes().vec()) + " for " +
                     std::to_string(cycle) + " cycle frames",
-                "recreate the avatar");
+                avatar::kRecreateFix);
   }
   const int fps = settings.fps;
   const int64_t batch_size = settings.batch;

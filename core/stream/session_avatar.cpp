@@ -1,5 +1,6 @@
 #include "stream/session_avatar.h"
 
+#include "avatar/avatar.h"
 #include "files/byte_units.h"
 #include "files/error.h"
 #include "pipeline/compositor.h"
@@ -41,13 +42,13 @@ std::shared_ptr<const SessionAvatar> SessionAvatar::load(
     throw Error(avatar.root,
                 "has " + std::to_string(cycle) + " face boxes and " +
                     std::to_string(avatar.mask_boxes.size()) + " mask boxes",
-                "recreate the avatar: it needs one of each per cycle frame");
+                std::string(avatar::kRecreateFix) + " (it needs one of each per cycle frame)");
   }
   if (latents.dim() != 4 || latents.size(0) != cycle) {
     throw Error(avatar.sources.latents.empty() ? avatar.root : avatar.sources.latents,
                 "holds latents " + files::shape_string(latents.sizes().vec()) + " for " +
                     std::to_string(cycle) + " cycle frames",
-                "recreate the avatar");
+                avatar::kRecreateFix);
   }
   // The budget is checked before decoding anything, from the sizes the avatar records.
   const int64_t needed = decoded_bytes(avatar);
@@ -79,7 +80,7 @@ std::shared_ptr<const SessionAvatar> SessionAvatar::load(
                   "is " + files::shape_string(frame.sizes().vec()) + ", not an 8-bit " +
                       std::to_string(avatar.frame_width) + "x" +
                       std::to_string(avatar.frame_height) + " 3-channel image",
-                  "recreate the avatar");
+                  avatar::kRecreateFix);
     }
     torch::Tensor mask = images.mask(static_cast<int>(j));
     const avatar::Box& crop = avatar.mask_boxes[j];
@@ -87,7 +88,7 @@ std::shared_ptr<const SessionAvatar> SessionAvatar::load(
       throw Error(mask_file,
                   "has shape " + files::shape_string(mask.sizes().vec()) + " but its mask box is " +
                       std::to_string(crop.width()) + "x" + std::to_string(crop.height()),
-                  "recreate the avatar");
+                  avatar::kRecreateFix);
     }
     out->frames_[j] = frame.to(image_device).contiguous();
     out->masks_[j] = mask.to(image_device).contiguous();

@@ -106,7 +106,6 @@ TEST_F(AvatarCreateCli, DetectionBuildsAConsistentAvatarOrSaysNoFace) {
   }
 }
 
-// A phone records landscape pixels and a display matrix: the avatar must be upright.
 TEST_F(AvatarCreateCli, ModelsCheckVerifiesTheCreationNetworks) {
   const RunResult r = run_tool("models check --for create --verify" + models_option());
   ASSERT_EQ(r.exit_code, 0) << r.output;
@@ -116,6 +115,7 @@ TEST_F(AvatarCreateCli, ModelsCheckVerifiesTheCreationNetworks) {
   EXPECT_EQ(r.output.find("UNet"), std::string::npos) << r.output;
 }
 
+// A phone records landscape pixels and a display matrix: the avatar must be upright.
 TEST_F(AvatarCreateCli, RotatedPhoneClipComesOutUpright) {
   ClipSpec clip = constant_rate_clip(3, 25);
   clip.rotate_cw = 90;
@@ -149,9 +149,15 @@ TEST_F(AvatarCreateCli, StillImageIsAOneFrameAvatar) {
   std::vector<uint8_t> bgr(64 * 80 * 3, 90);
   media::write_png_bgr(png, bgr.data(), 64, 80, 64 * 3);
   const std::string out = dir_.file("still");
-  const RunResult r = create("--video " + png + " --box 8,10,56,74 --out " + out);
+  // A trailing separator names the same folder.
+  const RunResult r = create("--video " + png + " --box 8,10,56,74 --out " + out + "/");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(avatar::load_avatar(out).frame_count(), 2u);
+  const RunResult timed =
+      create("--video " + png + " --box 8,10,56,74 --start 1 --out " + out + "2");
+  EXPECT_NE(timed.exit_code, 0);
+  EXPECT_NE(timed.output.find("still image"), std::string::npos) << timed.output;
+  expect_nothing_left(out + "2");
 }
 
 // Each bad input: a non-zero exit, a message naming it, nothing written, before any model loads
@@ -184,6 +190,10 @@ TEST_F(AvatarCreateCli, BadInputIsRefusedUpFrontAndLeavesNothing) {
       {v + " --box 225,262,225,530", "--box"},
       {v + " --box 1,2,3", "--box 1,2,3"},
       {v + " --bbox-shift 5", "--bbox-shift 5"},
+      {v + " --version v1 --bbox-shift 5 --box 225,262,455,530", "--bbox-shift 5"},
+      {v + " --version v1 --bbox-shift 5000", "--bbox-shift 5000"},
+      {v + " --parsing-mode raw --cheek-width 70", "--cheek-width 70"},
+      {v + " --box 225,262,230,530", "--box"},
       {v + " --parsing-mode lips", "lips"},
       {v + " --fps 0", "--fps 0"},
       {v + " --cheek-width 300", "--cheek-width 300"},
