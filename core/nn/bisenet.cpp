@@ -137,12 +137,12 @@ torch::Tensor BiSeNetOutputImpl::forward(const torch::Tensor& x) {
 
 }  // namespace bisenet
 
-BiSeNetImpl::BiSeNetImpl() {
+BiSeNetImpl::BiSeNetImpl(int64_t n_classes) {
   cp = register_module("cp", bisenet::ContextPath());
   ffm = register_module("ffm", bisenet::FeatureFusionModule(256, 256));
-  conv_out = register_module("conv_out", bisenet::BiSeNetOutput(256, 256, kClasses));
-  conv_out16 = register_module("conv_out16", bisenet::BiSeNetOutput(128, 64, kClasses));
-  conv_out32 = register_module("conv_out32", bisenet::BiSeNetOutput(128, 64, kClasses));
+  conv_out = register_module("conv_out", bisenet::BiSeNetOutput(256, 256, n_classes));
+  conv_out16 = register_module("conv_out16", bisenet::BiSeNetOutput(128, 64, n_classes));
+  conv_out32 = register_module("conv_out32", bisenet::BiSeNetOutput(128, 64, n_classes));
 }
 
 torch::Tensor BiSeNetImpl::forward(const torch::Tensor& x) {

@@ -111,16 +111,17 @@ TORCH_MODULE(BiSeNetOutput);
 
 }  // namespace bisenet
 
-// model.py BiSeNet(n_classes = 19), 191 checkpoint tensors (BatchNorm buffers included).
+// model.py BiSeNet(n_classes), 191 checkpoint tensors (BatchNorm buffers included).
 class BiSeNetImpl : public torch::nn::Module {
  public:
   static constexpr int64_t kClasses = 19;  // CelebAMask-HQ labels (0 background, 1 skin, ...)
 
-  BiSeNetImpl();
+  // n_classes: the heads' output channels (79999_iter.pth: kClasses).
+  explicit BiSeNetImpl(int64_t n_classes = kClasses);
 
   // x: (B, 3, H, W) float, RGB already ImageNet-normalised (H, W: 512 in MuseTalk; any size
-  // works, as upstream). Returns the main head's logits (B, 19, H, W) in x's dtype, upsampled
-  // bilinearly with align_corners=True (model.py BiSeNet.forward, first output). Throws
+  // works, as upstream). Returns the main head's logits (B, n_classes, H, W) in x's dtype,
+  // upsampled bilinearly with align_corners=True (model.py BiSeNet.forward, first output). Throws
   // musetalk::Error when x is not (B, 3, H, W) floating point.
   torch::Tensor forward(const torch::Tensor& x);
 

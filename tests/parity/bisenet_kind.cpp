@@ -16,15 +16,17 @@ using torch::indexing::Slice;
 void run_bisenet(Case& c) {
   const StateDict weights = c.weights();
   const StateDict io = c.io();
-  nn::BiSeNet net;
+  const nlohmann::ordered_json* classes = files::json_find(c.manifest(), "n_classes");
+  const int64_t n_classes = classes ? classes->get<int64_t>() : nn::BiSeNetImpl::kClasses;
+  nn::BiSeNet net(n_classes);
   load_strict(*net, weights, c.name());
   c.make_ready(*net);
-  torch::Tensor logits = net->forward(c.input(io["input"]))[0];  // (19, 512, 512)
+  torch::Tensor logits = net->forward(c.input(io["input"]))[0];  // (n_classes, H, W)
   c.check("logits_every16", logits.index({Slice(), Slice(None, None, 16), Slice(None, None, 16)}),
           io["logits_every16"]);
 
   if (c.precision().reduced()) {  // weights again, unrounded
-    nn::BiSeNet full;
+    nn::BiSeNet full(n_classes);
     load_strict(*full, weights, c.name());
     full->to(c.precision().device, torch::kFloat32);
     full->eval();

@@ -161,7 +161,12 @@ void run_dwpose(Case& c) {
 
   // (2) The image through the pose warp and estimate_keypoints.
   const media::Image image = bgr_image(io["image_bgr"]);
-  const media::PoseWarp warp = media::pose_warp_for(image.width, image.height);
+  // The whole image, warped to the config's input size (DWPose: 288 x 384).
+  const media::PoseWarp warp = media::pose_warp_for_box(
+      0, 0, static_cast<float>(image.width), static_cast<float>(image.height),
+      static_cast<float>(config.at("bbox_padding").get<double>()),
+      static_cast<int>(net->config().head.input_width),
+      static_cast<int>(net->config().head.input_height));
   c.check("bbox_center", torch::tensor({warp.center[0], warp.center[1]}), io["bbox_center"]);
   c.check("bbox_scale", torch::tensor({warp.scale[0], warp.scale[1]}), io["bbox_scale"]);
   torch::Tensor matrix = torch::empty({2, 3}, torch::kFloat64);
