@@ -57,8 +57,9 @@ int info(const AvatarOptions& opt) {
             << (a.layout == "upstream" ? " (not recorded upstream: the real-time default)" : "")
             << "\n";
   std::cout << "  source:      " << (a.source.empty() ? "(not recorded)" : a.source) << "\n";
-  std::cout << "  frames:      " << a.frame_count() << " (cycle: " << a.frame_count() / 2
-            << " frames, then reversed)\n";
+  const size_t source_frames = a.frame_count() / 2;
+  std::cout << "  frames:      " << a.frame_count() << " (cycle: " << source_frames
+            << (source_frames == 1 ? " frame" : " frames") << ", then reversed)\n";
   std::cout << "  frame size:  " << a.frame_width << "x" << a.frame_height << "\n";
   std::cout << "  face boxes:  " << box_ranges(a.face_boxes) << "\n";
   std::cout << "  mask boxes:  " << box_ranges(a.mask_boxes) << "\n";
