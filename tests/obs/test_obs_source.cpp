@@ -1,0 +1,352 @@
+// The MuseTalk Avatar OBS source (plugin/) inside real libobs under Xvfb (obs_host.h): the module
+// registers its source, a bad avatar folder is an error in the status, the audio source is
+// followed through rename and removal, create/destroy does not leak, a comma-decimal host locale
+// changes no number, and a test audio source makes the avatar produce frames and its voice.
+#include <gtest/gtest.h>
+#include <util/platform.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <mutex>
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "comma_locale.h"
+#include "obs_host.h"
+#include "test_support.h"
+
+namespace musetalk::test::obs {
+namespace {
+
+using std::chrono::milliseconds;
+
+// Each test skips only when the module file is not built; every other problem fails it.
+class ObsSourceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string reason;
+    if (!module_file_exists(&reason)) GTEST_SKIP() << reason;
+    ObsHost& host = ObsHost::get();
+    ASSERT_TRUE(host.ok()) << host.error();
+    // Video runs in every test, as in OBS: the source's video_tick (its periodic re-lookup of
+    // the audio source) only runs on the video thread.
+    const std::string video = host.enable_video();
+    ASSERT_EQ(video, "");
+  }
+};
+
+// A JSON string literal (the paths here are the test's own: no control characters).
+std::string quoted(const std::string& text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string sample_avatar_dir() {
+  return sample_dir() + "/avatar";
+}
+
+// Settings for an avatar on the CPU in fp32 (the tiny model set and the repository's sample).
+std::string running_settings(const std::string& audio_source, const std::string& extra = "") {
+  return "{\"avatar_dir\": " + quoted(sample_avatar_dir()) +
+         ", \"models_dir\": " + quoted(tiny_models_dir().string()) +
+         ", \"audio_source\": " + quoted(audio_source) +
+         ", \"device\": \"cpu\", \"precision\": \"fp32\"" + extra + "}";
+}
+
+// The text of the properties' status line (the info property "status"), or "" without one.
+std::string properties_status(obs_source_t* source) {
+  obs_properties_t* props = obs_source_properties(source);
+  if (props == nullptr) return "";
+  obs_property_t* status = obs_properties_get(props, "status");
+  std::string text =
+      status && obs_property_description(status) ? obs_property_description(status) : "";
+  obs_properties_destroy(props);
+  return text;
+}
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+std::string lower(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return text;
+}
+
+// Pushes 10 ms packets of a quiet tone into `audio` until the avatar counted more audio packets
+// than `above` (or `timeout` passes); returns its last count.
+long long push_until_counted(obs_source_t* audio, obs_source_t* avatar, long long above,
+                             milliseconds timeout) {
+  std::vector<float> packet(kSampleRate / 100);
+  for (size_t i = 0; i < packet.size(); ++i) {
+    packet[i] = 0.1f * static_cast<float>(std::sin(2 * M_PI * 440.0 * i / kSampleRate));
+  }
+  long long counted = get_stats(avatar).audio_packets;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (counted <= above && std::chrono::steady_clock::now() < deadline) {
+    push_audio(audio, packet, os_gettime_ns());
+    std::this_thread::sleep_for(milliseconds(10));
+    counted = get_stats(avatar).audio_packets;
+  }
+  return counted;
+}
+
+TEST_F(ObsSourceTest, ModuleRegistersTheAvatarSource) {
+  const char* name = obs_source_get_display_name(kAvatarId);
+  ASSERT_NE(name, nullptr) << "obs_init_module ran but no source \"" << kAvatarId
+                           << "\" is registered (built against libobs headers newer than 29?)";
+  EXPECT_STREQ(name, "MuseTalk Avatar") << "the locale (data/locale/en-US.ini) was not loaded";
+  const uint32_t flags = obs_get_source_output_flags(kAvatarId);
+  EXPECT_TRUE(flags & OBS_SOURCE_ASYNC_VIDEO);
+  EXPECT_TRUE(flags & OBS_SOURCE_AUDIO);
+
+  SourceRef avatar = create_source(kAvatarId, "Avatar", "{}");
+  ASSERT_TRUE(avatar);
+  const AvatarStats stats = get_stats(avatar.get());
+  EXPECT_TRUE(stats.found) << "the source has no get_stats proc handler";
+}
+
+TEST_F(ObsSourceTest, BadAvatarFolderIsAnErrorInTheStatus) {
+  const std::string missing = "/nonexistent-musetalk-avatar-folder";
+  SourceRef avatar = create_source(kAvatarId, "Bad Avatar",
+                                   "{\"avatar_dir\": " + quoted(missing) +
+                                       ", \"models_dir\": " + quoted(tiny_models_dir().string()) +
+                                       ", \"device\": \"cpu\", \"precision\": \"fp32\"}");
+  ASSERT_TRUE(avatar);
+  AvatarStats stats;
+  EXPECT_TRUE(wait_until(
+      [&] {
+        stats = get_stats(avatar.get());
+        return stats.status.rfind("Error: ", 0) == 0;
+      },
+      milliseconds(15000)))
+      << "status: " << stats.status;
+  ASSERT_TRUE(stats.found);
+  EXPECT_FALSE(stats.loaded);
+  EXPECT_TRUE(contains(stats.status, missing)) << "the error names the folder: " << stats.status;
+  EXPECT_EQ(properties_status(avatar.get()), stats.status);
+  // The source stays usable: a second bad folder is a second error, not a crash.
+  Settings update("{\"avatar_dir\": \"/nonexistent-musetalk-avatar-2\"}");
+  obs_source_update(avatar.get(), update.get());
+  EXPECT_TRUE(wait_until(
+      [&] {
+        stats = get_stats(avatar.get());
+        return contains(stats.status, "nonexistent-musetalk-avatar-2");
+      },
+      milliseconds(15000)))
+      << "status: " << stats.status;
+  EXPECT_EQ(stats.status.rfind("Error: ", 0), 0u) << stats.status;
+}
+
+TEST_F(ObsSourceTest, FollowsRenameAndRemovalOfTheAudioSource) {
+  SourceRef mic = create_source(kTestAudioId, "Test Mic");
+  ASSERT_TRUE(mic);
+  SourceRef avatar = create_source(kAvatarId, "Avatar", running_settings("Test Mic"));
+  ASSERT_TRUE(avatar);
+  AvatarStats stats;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        stats = get_stats(avatar.get());
+        return stats.loaded;
+      },
+      milliseconds(20000)))
+      << "status: " << stats.status;
+  ASSERT_GT(push_until_counted(mic.get(), avatar.get(), 0, milliseconds(5000)), 0)
+      << "audio pushed into \"Test Mic\" never reached the avatar; status: "
+      << get_stats(avatar.get()).status;
+
+  obs_source_set_name(mic.get(), "Test Mic Renamed");
+  EXPECT_TRUE(wait_until(
+      [&] { return source_string_setting(avatar.get(), "audio_source") == "Test Mic Renamed"; },
+      milliseconds(3000)))
+      << "audio_source is still \"" << source_string_setting(avatar.get(), "audio_source") << "\"";
+  // Still attached after the rename.
+  const long long before = get_stats(avatar.get()).audio_packets;
+  EXPECT_GT(push_until_counted(mic.get(), avatar.get(), before, milliseconds(3000)), before);
+
+  // Removed (and gone: the avatar holds only a weak reference): detected, the name kept.
+  obs_source_remove(mic.get());
+  mic.reset();
+  EXPECT_TRUE(wait_until(
+      [&] {
+        stats = get_stats(avatar.get());
+        return contains(lower(stats.status), "removed");
+      },
+      milliseconds(3000)))
+      << "status: " << stats.status;
+  EXPECT_EQ(source_string_setting(avatar.get(), "audio_source"), "Test Mic Renamed");
+
+  // A source of that name appearing later (a scene collection loading) is attached again.
+  SourceRef again = create_source(kTestAudioId, "Test Mic Renamed");
+  ASSERT_TRUE(again);
+  const long long after_removal = get_stats(avatar.get()).audio_packets;
+  EXPECT_GT(push_until_counted(again.get(), avatar.get(), after_removal, milliseconds(6000)),
+            after_removal)
+      << "the avatar did not re-attach to the new \"Test Mic Renamed\"; status: "
+      << get_stats(avatar.get()).status;
+}
+
+TEST_F(ObsSourceTest, HundredCreateDestroyCyclesLeakNothing) {
+  SourceRef mic = create_source(kTestAudioId, "Cycle Mic");
+  ASSERT_TRUE(mic);
+  const std::string settings =
+      "{\"avatar_dir\": \"/nonexistent-musetalk-avatar\", \"models_dir\": "
+      "\"/nonexistent-musetalk-models\", \"audio_source\": \"Cycle Mic\"}";
+  // One cycle first: libobs allocates some per-type state once.
+  create_source(kAvatarId, "Cycle Avatar", settings).reset();
+  obs_wait_for_destroy_queue();
+  const long long before = bnum_allocs();
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 100; ++i) {
+    SourceRef avatar = create_source(kAvatarId, "Cycle Avatar " + std::to_string(i), settings);
+    ASSERT_TRUE(avatar) << "cycle " << i;
+    if (i % 10 == 0) get_stats(avatar.get());
+  }
+  obs_wait_for_destroy_queue();
+  EXPECT_TRUE(wait_until([&] { return bnum_allocs() == before; }, milliseconds(2000)))
+      << bnum_allocs() - before << " bmalloc blocks more after 100 create/destroy cycles";
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20))
+      << "destroy waits on something (the worker is not woken?)";
+}
+
+TEST_F(ObsSourceTest, CommaDecimalHostLocaleChangesNoNumber) {
+  CommaDecimalLocale locale;
+  ASSERT_COMMA_DECIMAL_LOCALE(locale);
+  SourceRef mic = create_source(kTestAudioId, "Locale Mic");
+  SourceRef avatar = create_source(kAvatarId, "Locale Avatar",
+                                   running_settings("Locale Mic", ", \"lookahead_ms\": 120.5"));
+  ASSERT_TRUE(avatar);
+  {
+    obs_data_t* settings = obs_source_get_settings(avatar.get());
+    EXPECT_DOUBLE_EQ(obs_data_get_double(settings, "lookahead_ms"), 120.5);
+    EXPECT_EQ(obs_data_get_int(settings, "lookahead_ms"), 120);
+    obs_data_release(settings);
+    obs_data_t* saved = obs_save_source(avatar.get());
+    const std::string json = obs_data_get_json(saved);
+    EXPECT_TRUE(contains(json, "120.5")) << json;
+    obs_data_release(saved);
+  }
+  // The avatar's and the models' JSON files are read while the process runs in de_DE.
+  AvatarStats stats;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        stats = get_stats(avatar.get());
+        return stats.loaded || stats.status.rfind("Error: ", 0) == 0;
+      },
+      milliseconds(20000)))
+      << "status: " << stats.status;
+  EXPECT_TRUE(stats.loaded) << stats.status;
+  const std::regex running(
+      R"(Running on .+ \(.+\), latency [0-9]+ ms, [0-9]+ fps, [0-9]+ drops(; .*)?)");
+  EXPECT_TRUE(std::regex_match(stats.status, running)) << stats.status;
+}
+
+// Frames and re-emitted voice through OBS's output: the avatar is output channel 0 (the test
+// audio source is not in the output, so all audio in mix 0 is the avatar's).
+TEST_F(ObsSourceTest, ToneBurstMakesFramesAndVoiceInOneFrameOfSync) {
+  SourceRef mic = create_source(kTestAudioId, "Tone Mic");
+  SourceRef avatar = create_source(kAvatarId, "Tone Avatar", running_settings("Tone Mic"));
+  ASSERT_TRUE(avatar);
+  AvatarStats stats;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        stats = get_stats(avatar.get());
+        return stats.loaded || stats.status.rfind("Error: ", 0) == 0;
+      },
+      milliseconds(20000)))
+      << "status: " << stats.status;
+  ASSERT_TRUE(stats.loaded) << stats.status;
+
+  struct Capture {
+    std::mutex mutex;
+    std::vector<std::pair<uint64_t, double>> video;  // timestamp, mean luma of the middle
+    std::vector<std::pair<uint64_t, double>> audio;  // timestamp, RMS of mix 0's left channel
+  } capture;
+  obs_set_output_source(0, avatar.get());
+  video_scale_info video_format = {};
+  video_format.format = VIDEO_FORMAT_I420;
+  video_format.width = 640;
+  video_format.height = 360;
+  auto on_video = [](void* param, video_data* frame) {
+    auto* c = static_cast<Capture*>(param);
+    double sum = 0;
+    int n = 0;
+    // The mouth: the sample avatar is drawn unscaled at the top left (face box x 112-228,
+    // y 131-265 in data/sample/avatar/avatar.json).
+    for (int y = 200; y < 260; ++y) {
+      for (int x = 130; x < 210; ++x, ++n) sum += frame->data[0][y * frame->linesize[0] + x];
+    }
+    std::lock_guard<std::mutex> lock(c->mutex);
+    c->video.emplace_back(frame->timestamp, sum / n);
+  };
+  audio_convert_info audio_format = {};
+  audio_format.samples_per_sec = kSampleRate;
+  audio_format.format = AUDIO_FORMAT_FLOAT_PLANAR;
+  audio_format.speakers = SPEAKERS_STEREO;
+  auto on_audio = [](void* param, size_t, audio_data* packet) {
+    auto* c = static_cast<Capture*>(param);
+    const float* left = reinterpret_cast<const float*>(packet->data[0]);
+    double sum = 0;
+    for (uint32_t i = 0; i < packet->frames; ++i) sum += double(left[i]) * left[i];
+    std::lock_guard<std::mutex> lock(c->mutex);
+    c->audio.emplace_back(packet->timestamp, packet->frames ? std::sqrt(sum / packet->frames) : 0);
+  };
+  obs_add_raw_video_callback(&video_format, on_video, &capture);
+  obs_add_raw_audio_callback(0, &audio_format, on_audio, &capture);
+
+  const AvatarStats before = get_stats(avatar.get());
+  feed_tone_burst(mic.get(), milliseconds(1000), milliseconds(1000), milliseconds(1500));
+  std::this_thread::sleep_for(milliseconds(500));
+
+  obs_remove_raw_audio_callback(0, on_audio, &capture);
+  obs_remove_raw_video_callback(on_video, &capture);
+  obs_set_output_source(0, nullptr);
+  const AvatarStats after = get_stats(avatar.get());
+
+  EXPECT_GT(after.frames, before.frames) << after.status;
+  EXPECT_GT(after.audio_packets, before.audio_packets) << after.status;
+  std::lock_guard<std::mutex> lock(capture.mutex);
+  ASSERT_GT(capture.video.size(), 30u);
+  // The tone's onset in OBS's mix (all of it re-emitted by the avatar).
+  uint64_t audio_onset = 0;
+  for (const auto& [ts, rms] : capture.audio) {
+    if (rms > 0.05) {
+      audio_onset = ts;
+      break;
+    }
+  }
+  ASSERT_NE(audio_onset, 0u) << "no re-emitted voice reached OBS's mix";
+  // The first output frame that differs from every frame before the voice (the idle cycle):
+  // the mouth the networks generated for the tone.
+  std::vector<double> idle;
+  for (const auto& [ts, luma] : capture.video) {
+    if (ts + 200000000ull < audio_onset) idle.push_back(luma);
+  }
+  ASSERT_FALSE(idle.empty()) << "no frames before the voice";
+  uint64_t video_onset = 0;
+  for (const auto& [ts, luma] : capture.video) {
+    if (ts + 200000000ull < audio_onset) continue;
+    const bool like_idle =
+        std::any_of(idle.begin(), idle.end(), [&](double l) { return std::abs(l - luma) < 0.5; });
+    if (!like_idle) {
+      video_onset = ts;
+      break;
+    }
+  }
+  ASSERT_NE(video_onset, 0u) << "no frame changed while the voice played";
+  const double offset_ms = (double(video_onset) - double(audio_onset)) / 1e6;
+  RecordProperty("av_offset_ms", std::to_string(offset_ms));
+  EXPECT_LE(std::abs(offset_ms), 1000.0 / 25 + 1) << "video minus audio: " << offset_ms << " ms";
+}
+
+}  // namespace
+}  // namespace musetalk::test::obs
