@@ -72,6 +72,15 @@ std::string properties_status(obs_source_t* source) {
   return text;
 }
 
+// Puts a source on OBS's output channel 0 (shown and active, as in the program) for its lifetime.
+class OnProgram {
+ public:
+  explicit OnProgram(obs_source_t* source) { obs_set_output_source(0, source); }
+  ~OnProgram() { obs_set_output_source(0, nullptr); }
+  OnProgram(const OnProgram&) = delete;
+  OnProgram& operator=(const OnProgram&) = delete;
+};
+
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
@@ -152,6 +161,7 @@ TEST_F(ObsSourceTest, FollowsRenameAndRemovalOfTheAudioSource) {
   ASSERT_TRUE(mic);
   SourceRef avatar = create_source(kAvatarId, "Avatar", running_settings("Test Mic"));
   ASSERT_TRUE(avatar);
+  OnProgram shown(avatar.get());
   AvatarStats stats;
   ASSERT_TRUE(wait_until(
       [&] {
@@ -225,6 +235,7 @@ TEST_F(ObsSourceTest, CommaDecimalHostLocaleChangesNoNumber) {
   SourceRef avatar = create_source(kAvatarId, "Locale Avatar",
                                    running_settings("Locale Mic", ", \"lookahead_ms\": 120.5"));
   ASSERT_TRUE(avatar);
+  OnProgram shown(avatar.get());
   {
     obs_data_t* settings = obs_source_get_settings(avatar.get());
     EXPECT_DOUBLE_EQ(obs_data_get_double(settings, "lookahead_ms"), 120.5);
@@ -271,7 +282,7 @@ TEST_F(ObsSourceTest, ToneBurstMakesFramesAndVoiceInOneFrameOfSync) {
     std::vector<std::pair<uint64_t, double>> video;  // timestamp, mean luma of the middle
     std::vector<std::pair<uint64_t, double>> audio;  // timestamp, RMS of mix 0's left channel
   } capture;
-  obs_set_output_source(0, avatar.get());
+  OnProgram shown(avatar.get());
   video_scale_info video_format = {};
   video_format.format = VIDEO_FORMAT_I420;
   video_format.width = 640;
@@ -309,7 +320,6 @@ TEST_F(ObsSourceTest, ToneBurstMakesFramesAndVoiceInOneFrameOfSync) {
 
   obs_remove_raw_audio_callback(0, on_audio, &capture);
   obs_remove_raw_video_callback(on_video, &capture);
-  obs_set_output_source(0, nullptr);
   const AvatarStats after = get_stats(avatar.get());
 
   EXPECT_GT(after.frames, before.frames) << after.status;
