@@ -61,13 +61,18 @@ std::string running_settings(const std::string& audio_source, const std::string&
          ", \"device\": \"cpu\", \"precision\": \"fp32\"" + extra + "}";
 }
 
-// The text of the properties' status line (the info property "status"), or "" without one.
-std::string properties_status(obs_source_t* source) {
+// The properties' status line: the OBS_TEXT_INFO property "status", whose text OBS's properties
+// view takes from the setting of that name. "" without one; `is_error`: shown as an error.
+std::string properties_status(obs_source_t* source, bool* is_error) {
   obs_properties_t* props = obs_source_properties(source);
   if (props == nullptr) return "";
   obs_property_t* status = obs_properties_get(props, "status");
-  std::string text =
-      status && obs_property_description(status) ? obs_property_description(status) : "";
+  std::string text;
+  if (status && obs_property_get_type(status) == OBS_PROPERTY_TEXT &&
+      obs_property_text_type(status) == OBS_TEXT_INFO) {
+    text = source_string_setting(source, "status");
+    *is_error = obs_property_text_info_type(status) == OBS_TEXT_INFO_ERROR;
+  }
   obs_properties_destroy(props);
   return text;
 }
@@ -142,7 +147,9 @@ TEST_F(ObsSourceTest, BadAvatarFolderIsAnErrorInTheStatus) {
   ASSERT_TRUE(stats.found);
   EXPECT_FALSE(stats.loaded);
   EXPECT_TRUE(contains(stats.status, missing)) << "the error names the folder: " << stats.status;
-  EXPECT_EQ(properties_status(avatar.get()), stats.status);
+  bool shown_as_error = false;
+  EXPECT_EQ(properties_status(avatar.get(), &shown_as_error), stats.status);
+  EXPECT_TRUE(shown_as_error);
   // The source stays usable: a second bad folder is a second error, not a crash.
   Settings update("{\"avatar_dir\": \"/nonexistent-musetalk-avatar-2\"}");
   obs_source_update(avatar.get(), update.get());
