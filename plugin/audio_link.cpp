@@ -1,0 +1,138 @@
+#include "audio_link.h"
+
+#include <obs.h>
+#include <util/platform.h>
+
+#include <cstring>
+
+#include "settings_keys.h"
+
+namespace musetalk::obs_plugin {
+namespace {
+
+constexpr float kLookupEverySeconds = 2.0f;
+
+std::string in_quotes(const std::string& name) {
+  return "\xE2\x80\x9C" + name + "\xE2\x80\x9D";
+}
+
+}  // namespace
+
+AudioLink::AudioLink(obs_source* self, CaptureBuffer& capture) : self_(self), capture_(capture) {
+  signal_handler_t* signals = obs_get_signal_handler();
+  signal_handler_connect(signals, "source_rename", on_rename, this);
+  signal_handler_connect(signals, "source_remove", on_remove, this);
+  signal_handler_connect(signals, "source_destroy", on_remove, this);
+}
+
+AudioLink::~AudioLink() {
+  signal_handler_t* signals = obs_get_signal_handler();
+  signal_handler_disconnect(signals, "source_rename", on_rename, this);
+  signal_handler_disconnect(signals, "source_remove", on_remove, this);
+  signal_handler_disconnect(signals, "source_destroy", on_remove, this);
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  detach_locked(nullptr);
+}
+
+bool AudioLink::can_listen_to(obs_source* candidate, obs_source* self) {
+  if (!candidate || candidate == self) return false;
+  if ((obs_source_get_output_flags(candidate) & OBS_SOURCE_AUDIO) == 0) return false;
+  const char* id = obs_source_get_id(candidate);
+  return !(id && std::strcmp(id, kSourceId) == 0);
+}
+
+void AudioLink::set_name(const std::string& name) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  if (name == name_ && (weak_ || name.empty())) return;
+  detach_locked(nullptr);
+  name_ = name;
+  note_.clear();
+  since_lookup_ = 0;
+  attach_locked();
+}
+
+void AudioLink::tick(float seconds) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  if (weak_ || name_.empty()) return;
+  since_lookup_ += seconds;
+  if (since_lookup_ < kLookupEverySeconds) return;
+  since_lookup_ = 0;
+  attach_locked();
+}
+
+std::string AudioLink::note() const {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  return note_;
+}
+
+void AudioLink::attach_locked() {
+  if (name_.empty()) return;
+  obs_source_t* source = obs_get_source_by_name(name_.c_str());
+  if (!source) {
+    if (note_.empty()) note_ = "audio source " + in_quotes(name_) + " not found";
+    return;
+  }
+  if (!can_listen_to(source, self_)) {
+    note_ = in_quotes(name_) + " is not an audio source this avatar can listen to";
+    obs_source_release(source);
+    return;
+  }
+  obs_audio_info info{};
+  if (obs_get_audio_info(&info)) {
+    rate_ = info.samples_per_sec;
+    speakers_ = static_cast<int>(info.speakers);
+    channels_ = static_cast<int>(get_audio_channels(info.speakers));
+  }
+  weak_ = obs_source_get_weak_source(source);
+  obs_source_add_audio_capture_callback(source, on_audio, this);
+  obs_source_release(source);
+  note_.clear();
+}
+
+void AudioLink::detach_locked(obs_source* source) {
+  obs_weak_source_t* weak = weak_;
+  if (!weak) return;
+  weak_ = nullptr;  // before any release below can come back into on_remove
+  obs_source_t* strong = source ? nullptr : obs_weak_source_get_source(weak);
+  obs_source_t* target = source ? source : strong;
+  // Waits for a callback in flight (it takes the same audio_cb_mutex).
+  if (target) obs_source_remove_audio_capture_callback(target, on_audio, this);
+  obs_weak_source_release(weak);
+  if (strong) obs_source_release(strong);
+}
+
+void AudioLink::on_rename(void* param, calldata* data) {
+  auto* self = static_cast<AudioLink*>(param);
+  auto* source = static_cast<obs_source_t*>(calldata_ptr(data, "source"));
+  const char* new_name = calldata_string(data, "new_name");
+  if (!source || !new_name) return;
+  std::lock_guard<std::recursive_mutex> lock(self->mutex_);
+  if (!self->weak_ || !obs_weak_source_references_source(self->weak_, source)) return;
+  self->name_ = new_name;
+  obs_data_t* settings = obs_source_get_settings(self->self_);
+  obs_data_set_string(settings, kAudioSource, new_name);
+  obs_data_release(settings);
+}
+
+void AudioLink::on_remove(void* param, calldata* data) {
+  auto* self = static_cast<AudioLink*>(param);
+  auto* source = static_cast<obs_source_t*>(calldata_ptr(data, "source"));
+  if (!source) return;
+  std::lock_guard<std::recursive_mutex> lock(self->mutex_);
+  if (!self->weak_ || !obs_weak_source_references_source(self->weak_, source)) return;
+  self->detach_locked(source);
+  self->note_ = "audio source " + in_quotes(self->name_) + " removed";
+  self->since_lookup_ = 0;
+}
+
+// OBS's capture thread, with the audio source's locks held: copy and return.
+void AudioLink::on_audio(void* param, obs_source* /*source*/, const audio_data* audio,
+                         bool /*muted*/) {
+  auto* self = static_cast<AudioLink*>(param);
+  if (!audio || audio->frames == 0) return;
+  self->capture_.push(reinterpret_cast<const float* const*>(audio->data), self->channels_,
+                      self->speakers_, audio->frames, self->rate_,
+                      static_cast<int64_t>(os_gettime_ns()));
+}
+
+}  // namespace musetalk::obs_plugin

@@ -1,0 +1,237 @@
+// The MuseTalk Avatar input source: an async video + audio source that shows the avatar speaking
+// the audio of another OBS source, and re-emits that voice delayed to match the lips. This file
+// is OBS's side only: settings and properties, the show/hide state, the status refresh and the
+// get_stats proc handler; audio_link.h listens, avatar_worker.h loads and runs the session.
+
+#include <obs-module.h>
+#include <obs.h>
+
+#include <atomic>
+#include <cstring>
+#include <memory>
+#include <string>
+
+#include "audio_link.h"
+#include "avatar_source.h"
+#include "avatar_worker.h"
+#include "capture_buffer.h"
+#include "settings_keys.h"
+#include "status_line.h"
+
+namespace musetalk::obs_plugin {
+namespace {
+
+// The properties dialog reloads at most this often while the status changes.
+constexpr float kStatusRefreshSeconds = 1.0f;
+
+struct AvatarSource {
+  obs_source_t* self = nullptr;
+  CaptureBuffer capture;
+  std::unique_ptr<AvatarWorker> worker;
+  std::unique_ptr<AudioLink> link;
+  std::atomic<bool> shown{false}, active{false};
+  // video_tick only (the graphics thread).
+  uint64_t refreshed_version = 0;
+  float since_refresh = 0;
+};
+
+WorkerConfig read_config(obs_data_t* settings) {
+  WorkerConfig c;
+  c.avatar_dir = obs_data_get_string(settings, kAvatarDir);
+  c.models_dir = obs_data_get_string(settings, kModelsDir);
+  c.device = obs_data_get_string(settings, kDevice);
+  c.precision = obs_data_get_string(settings, kPrecision);
+  c.lookahead_ms = static_cast<int>(obs_data_get_int(settings, kLookaheadMs));
+  c.idle = obs_data_get_bool(settings, kIdle);
+  c.emit_audio = obs_data_get_bool(settings, kEmitAudio);
+  return c;
+}
+
+void update_visibility(AvatarSource* s) {
+  s->worker->set_visible(s->shown || s->active);
+}
+
+const char* get_name(void*) {
+  return obs_module_text("MuseTalkAvatar");
+}
+
+void update(void* data, obs_data_t* settings) {
+  auto* s = static_cast<AvatarSource*>(data);
+  s->worker->configure(read_config(settings));
+  s->link->set_name(obs_data_get_string(settings, kAudioSource));
+}
+
+// "void get_stats(out int frames, out int audio_packets, out int audio_dropped,
+// out string status, out bool loaded)": audio_packets and audio_dropped count the packets the
+// capture callback received and those dropped from the full capture buffer.
+void get_stats(void* data, calldata_t* cd) {
+  auto* s = static_cast<AvatarSource*>(data);
+  const WorkerStats stats = s->worker->stats();
+  calldata_set_int(cd, "frames", stats.frames);
+  calldata_set_int(cd, "audio_packets", s->capture.packets());
+  calldata_set_int(cd, "audio_dropped", s->capture.dropped());
+  calldata_set_string(cd, "status", stats.status.c_str());
+  calldata_set_bool(cd, "loaded", stats.loaded);
+}
+
+void* create(obs_data_t* settings, obs_source_t* source) {
+  auto* s = new AvatarSource;
+  s->self = source;
+  s->worker = std::make_unique<AvatarWorker>(source, s->capture);
+  s->link = std::make_unique<AudioLink>(source, s->capture);
+  proc_handler_add(obs_source_get_proc_handler(source),
+                   "void get_stats(out int frames, out int audio_packets, out int audio_dropped, "
+                   "out string status, out bool loaded)",
+                   get_stats, s);
+  update(s, settings);
+  return s;
+}
+
+// Signals and the capture callback go first, then the worker is joined: OBS wants no
+// obs_source_output_video from an async source after destroy returns.
+void destroy(void* data) {
+  auto* s = static_cast<AvatarSource*>(data);
+  s->link.reset();
+  s->worker.reset();
+  delete s;
+}
+
+void get_defaults(obs_data_t* settings) {
+  obs_data_set_default_string(settings, kAvatarDir, "");
+  obs_data_set_default_string(settings, kModelsDir, "");
+  obs_data_set_default_string(settings, kAudioSource, "");
+  obs_data_set_default_string(settings, kDevice, kDefaultDevice);
+  obs_data_set_default_string(settings, kPrecision, kDefaultPrecision);
+  obs_data_set_default_int(settings, kLookaheadMs, kDefaultLookaheadMs);
+  obs_data_set_default_bool(settings, kIdle, kDefaultIdle);
+  obs_data_set_default_bool(settings, kEmitAudio, kDefaultEmitAudio);
+}
+
+struct ListContext {
+  obs_property_t* list;
+  obs_source_t* self;
+};
+
+bool add_audio_source(void* param, obs_source_t* candidate) {
+  auto* ctx = static_cast<ListContext*>(param);
+  if (AudioLink::can_listen_to(candidate, ctx->self)) {
+    const char* name = obs_source_get_name(candidate);
+    if (name) obs_property_list_add_string(ctx->list, name, name);
+  }
+  return true;
+}
+
+obs_properties_t* get_properties(void* data) {
+  auto* s = static_cast<AvatarSource*>(data);
+  obs_properties_t* props = obs_properties_create();
+  obs_properties_add_path(props, kAvatarDir, obs_module_text("MuseTalkAvatar.AvatarDir"),
+                          OBS_PATH_DIRECTORY, nullptr, nullptr);
+  obs_properties_add_path(props, kModelsDir, obs_module_text("MuseTalkAvatar.ModelsDir"),
+                          OBS_PATH_DIRECTORY, nullptr, nullptr);
+
+  obs_property_t* audio =
+      obs_properties_add_list(props, kAudioSource, obs_module_text("MuseTalkAvatar.AudioSource"),
+                              OBS_COMBO_TYPE_LIST, OBS_COMBO_FORMAT_STRING);
+  obs_property_list_add_string(audio, obs_module_text("MuseTalkAvatar.AudioSource.None"), "");
+  ListContext ctx{audio, s ? s->self : nullptr};
+  obs_enum_sources(add_audio_source, &ctx);
+
+  obs_property_t* device =
+      obs_properties_add_list(props, kDevice, obs_module_text("MuseTalkAvatar.Device"),
+                              OBS_COMBO_TYPE_LIST, OBS_COMBO_FORMAT_STRING);
+  obs_property_list_add_string(device, obs_module_text("MuseTalkAvatar.Device.Auto"), "auto");
+  obs_property_list_add_string(device, obs_module_text("MuseTalkAvatar.Device.Cpu"), "cpu");
+  obs_property_list_add_string(device, obs_module_text("MuseTalkAvatar.Device.Cuda"), "cuda");
+
+  obs_property_t* precision =
+      obs_properties_add_list(props, kPrecision, obs_module_text("MuseTalkAvatar.Precision"),
+                              OBS_COMBO_TYPE_LIST, OBS_COMBO_FORMAT_STRING);
+  obs_property_list_add_string(precision, obs_module_text("MuseTalkAvatar.Precision.Auto"), "auto");
+  obs_property_list_add_string(precision, "fp32", "fp32");
+  obs_property_list_add_string(precision, "fp16", "fp16");
+  obs_property_list_add_string(precision, "bf16", "bf16");
+
+  obs_property_t* lookahead = obs_properties_add_int(
+      props, kLookaheadMs, obs_module_text("MuseTalkAvatar.LookaheadMs"), 0, kMaxLookaheadMs, 10);
+  obs_property_int_set_suffix(lookahead, " ms");
+  obs_properties_add_bool(props, kIdle, obs_module_text("MuseTalkAvatar.Idle"));
+  obs_property_t* emit =
+      obs_properties_add_bool(props, kEmitAudio, obs_module_text("MuseTalkAvatar.EmitAudio"));
+  obs_property_set_long_description(emit, obs_module_text("MuseTalkAvatar.EmitAudio.Hint"));
+
+  // OBS's properties view shows an OBS_TEXT_INFO property's setting value as the text, so the
+  // status is written into the settings here, on the UI thread that builds the view.
+  std::string status = s ? s->worker->stats().status : std::string();
+  if (s) {
+    obs_data_t* settings = obs_source_get_settings(s->self);
+    obs_data_set_string(settings, kStatus, status.c_str());
+    obs_data_release(settings);
+  }
+  obs_property_t* info = obs_properties_add_text(
+      props, kStatus, obs_module_text("MuseTalkAvatar.Status"), OBS_TEXT_INFO);
+  obs_property_text_set_info_type(
+      info, is_error_status(status) ? OBS_TEXT_INFO_ERROR : OBS_TEXT_INFO_NORMAL);
+  return props;
+}
+
+void show(void* data) {
+  auto* s = static_cast<AvatarSource*>(data);
+  s->shown = true;
+  update_visibility(s);
+}
+
+void hide(void* data) {
+  auto* s = static_cast<AvatarSource*>(data);
+  s->shown = false;
+  update_visibility(s);
+}
+
+void activate(void* data) {
+  auto* s = static_cast<AvatarSource*>(data);
+  s->active = true;
+  update_visibility(s);
+}
+
+void deactivate(void* data) {
+  auto* s = static_cast<AvatarSource*>(data);
+  s->active = false;
+  update_visibility(s);
+}
+
+// Graphics thread, every frame: the audio source's retry and the rate-limited status refresh.
+void video_tick(void* data, float seconds) {
+  auto* s = static_cast<AvatarSource*>(data);
+  s->link->tick(seconds);
+  s->worker->set_note(s->link->note());
+  s->since_refresh += seconds;
+  const uint64_t version = s->worker->status_version();
+  if (version != s->refreshed_version && s->since_refresh >= kStatusRefreshSeconds) {
+    s->refreshed_version = version;
+    s->since_refresh = 0;
+    obs_source_update_properties(s->self);
+  }
+}
+
+}  // namespace
+
+void register_avatar_source() {
+  obs_source_info info = {};
+  info.id = kSourceId;
+  info.type = OBS_SOURCE_TYPE_INPUT;
+  info.output_flags = OBS_SOURCE_ASYNC_VIDEO | OBS_SOURCE_AUDIO;
+  info.get_name = get_name;
+  info.create = create;
+  info.destroy = destroy;
+  info.update = update;
+  info.get_defaults = get_defaults;
+  info.get_properties = get_properties;
+  info.show = show;
+  info.hide = hide;
+  info.activate = activate;
+  info.deactivate = deactivate;
+  info.video_tick = video_tick;
+  info.icon_type = OBS_ICON_TYPE_CAMERA;
+  obs_register_source(&info);
+}
+
+}  // namespace musetalk::obs_plugin

@@ -1,0 +1,349 @@
+#include "avatar_worker.h"
+
+#include <algorithm>
+#include <chrono>
+#include <exception>
+#include <mutex>
+#include <vector>
+
+#include "adapters/avatar_latents.h"
+#include "adapters/file_adapters.h"
+#include "avatar/avatar.h"
+#include "files/error.h"
+#include "host/cpu_threads.h"
+#include "model/model_set.h"
+#include "model/runtime_options.h"
+#include "obs_frame_output.h"
+#include "status_line.h"
+#include "stream/clock.h"
+#include "stream/session_avatar.h"
+#include "stream/stream_session.h"
+#include "torch_io/state_dict.h"
+#include "voice_resampler.h"
+
+namespace musetalk::obs_plugin {
+namespace {
+
+constexpr auto kWaitStep = std::chrono::milliseconds(100);
+constexpr auto kPumpStep = std::chrono::milliseconds(20);
+// Without captured audio for this long (no source, a stopped one), the pump feeds silence so the
+// session keeps showing idle frames.
+constexpr int64_t kSilenceAfterNs = 200000000;
+// Silence is fed up to this far behind the clock, so a late real packet still lands in order.
+constexpr int64_t kSilenceMarginNs = 40000000;
+constexpr int kMaxFps = 240;
+
+std::string dtype_text(torch::ScalarType dtype) {
+  switch (dtype) {
+    case torch::kFloat32:
+      return "float32";
+    case torch::kFloat16:
+      return "float16";
+    case torch::kBFloat16:
+      return "bfloat16";
+    default:
+      return c10::toString(dtype);
+  }
+}
+
+// LibTorch's CPU threads, once per process (host/cpu_threads.h): half the cores, leaving the
+// rest to OBS's encoders and renderer.
+void set_threads_once() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    const int cores = static_cast<int>(std::thread::hardware_concurrency());
+    host::set_cpu_threads(std::max(1, cores / 2));
+  });
+}
+
+}  // namespace
+
+// What the worker thread has loaded, kept across sessions while the settings that made it stay.
+struct AvatarWorker::Loaded {
+  std::string models_key;  // models folder, device, dtype, UNet version
+  std::unique_ptr<ModelSet> models;
+  std::string avatar_dir;
+  std::shared_ptr<const stream::SessionAvatar> avatar;
+  int fps = 25;
+  std::string device_text, dtype_text;
+  std::string latency_key;  // what the measured latency depends on
+  int latency_ms = 0;       // measured by the first session; 0: measure
+};
+
+AvatarWorker::AvatarWorker(obs_source* source, CaptureBuffer& capture)
+    : source_(source), capture_(capture) {
+  worker_ = std::thread([this] { work(); });
+  pump_ = std::thread([this] { pump(); });
+}
+
+AvatarWorker::~AvatarWorker() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    quit_ = true;
+    cancel_ = true;
+  }
+  changed_.notify_all();
+  capture_.wake();
+  if (worker_.joinable()) worker_.join();
+  if (pump_.joinable()) pump_.join();
+}
+
+void AvatarWorker::configure(const WorkerConfig& config) {
+  emit_audio_ = config.emit_audio;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const WorkerConfig& o = config_;
+    if (generation_ > 0 && o.avatar_dir == config.avatar_dir && o.models_dir == config.models_dir &&
+        o.device == config.device && o.precision == config.precision &&
+        o.lookahead_ms == config.lookahead_ms && o.idle == config.idle) {
+      config_.emit_audio = config.emit_audio;  // read per frame: no restart
+      return;
+    }
+    config_ = config;
+    ++generation_;
+    cancel_ = true;
+  }
+  changed_.notify_all();
+}
+
+void AvatarWorker::set_visible(bool visible) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (visible_ == visible) return;
+    visible_ = visible;
+    if (!visible) cancel_ = true;
+  }
+  changed_.notify_all();
+}
+
+void AvatarWorker::set_note(const std::string& note) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  note_ = note;
+}
+
+WorkerStats AvatarWorker::stats() const {
+  WorkerStats s;
+  s.frames = frames_;
+  s.loaded = is_loaded_;
+  std::lock_guard<std::mutex> lock(mutex_);
+  s.status = status_;
+  return s;
+}
+
+void AvatarWorker::set_status(const std::string& status) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (status == status_) return;
+  status_ = status;
+  ++status_version_;
+}
+
+void AvatarWorker::work() {
+  uint64_t seen = 0;
+  bool ready = false;
+  while (!quit_) {
+    WorkerConfig config;
+    bool reconfigure = false;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      changed_.wait_for(lock, kWaitStep,
+                        [&] { return quit_ || generation_ != seen || (ready && visible_); });
+      if (quit_) break;
+      if (generation_ == 0) continue;
+      config = config_;
+      reconfigure = generation_ != seen;
+      seen = generation_;
+      if (!reconfigure && !(ready && visible_)) continue;
+      // Under the lock: a hide or a new configuration after this point cancels the session.
+      cancel_ = false;
+    }
+    try {
+      if (reconfigure) {
+        ready = prepare(config);
+      } else {
+        stream_once(config);
+      }
+    } catch (const std::exception& e) {
+      ready = false;
+      is_loaded_ = false;
+      set_status(error_status(e.what()));
+    } catch (...) {
+      ready = false;
+      is_loaded_ = false;
+      set_status(error_status("unknown failure"));
+    }
+  }
+  loaded_.reset();  // the models go on this thread, with their CUDA state
+}
+
+bool AvatarWorker::prepare(const WorkerConfig& config) {
+  if (config.avatar_dir.empty() || config.models_dir.empty()) {
+    is_loaded_ = false;
+    set_status(
+        error_status(std::string(config.avatar_dir.empty() ? "avatar folder" : "models folder") +
+                     ": is not set \xE2\x80\x94 choose it in the source's properties"));
+    return false;
+  }
+  is_loaded_ = false;
+  set_status(kLoadingStatus);
+  set_threads_once();
+
+  avatar::Avatar avatar = avatar::load_avatar(config.avatar_dir);
+  // The UNet version the avatar records (musetalk render does the same), else v1.5.
+  const UNetVersion version = avatar.model_version_source.empty()
+                                  ? UNetVersion::V15
+                                  : parse_unet_version(avatar.model_version);
+  if (avatar.fps < 1 || avatar.fps > kMaxFps) {
+    throw Error(config.avatar_dir,
+                "records " + std::to_string(avatar.fps) + " frames per second, outside 1 to " +
+                    std::to_string(kMaxFps),
+                "recreate the avatar (musetalk avatar create)");
+  }
+  torch::Device device = parse_device(config.device);
+  const torch::ScalarType dtype = resolve_dtype(parse_precision(config.precision), device);
+  const std::string models_key = config.models_dir + "\n" + device.str() + "\n" +
+                                 dtype_text(dtype) + "\n" +
+                                 (version == UNetVersion::V15 ? "v15" : "v1");
+
+  if (!loaded_ || loaded_->models_key != models_key) {
+    loaded_.reset();  // free the old models before loading new ones
+    auto fresh = std::make_unique<Loaded>();
+    fresh->models = std::make_unique<ModelSet>(
+        load_model_set(ModelPaths::in(config.models_dir, version), device, dtype));
+    fresh->models_key = models_key;
+    fresh->device_text = device.str();
+    fresh->dtype_text = dtype_text(dtype);
+    loaded_ = std::move(fresh);
+  }
+  Loaded& l = *loaded_;
+  if (!l.avatar || l.avatar_dir != config.avatar_dir) {
+    l.avatar.reset();
+    ModelSet& models = *l.models;
+    torch::Tensor latents;
+    if (avatar.has_latents()) {
+      latents = to_torch(avatar.latents);
+    } else {
+      latents = adapters::make_avatar_latents(models.vae, models.vae_config.scaling_factor, avatar,
+                                              4, {});
+    }
+    adapters::PngAvatarImages images(avatar, torch::kCPU);
+    l.avatar = stream::SessionAvatar::load(avatar, images, latents, models.device, models.dtype,
+                                           models.device);
+    l.avatar_dir = config.avatar_dir;
+    l.fps = avatar.fps;
+  }
+  const std::string latency_key =
+      models_key + "\n" + config.avatar_dir + "\n" + std::to_string(config.lookahead_ms);
+  if (l.latency_key != latency_key) {
+    l.latency_key = latency_key;
+    l.latency_ms = 0;
+  }
+  is_loaded_ = true;
+  std::string note;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    note = visible_ ? note_ : "paused while hidden";
+  }
+  set_status(running_status(l.device_text, l.dtype_text, l.latency_ms, 0, 0, note));
+  return true;
+}
+
+void AvatarWorker::stream_once(const WorkerConfig& config) {
+  Loaded& l = *loaded_;
+  stream::StreamSettings settings;
+  settings.features.fps = l.fps;
+  settings.features.lookahead_ms = config.lookahead_ms;
+  settings.latency_ms = l.latency_ms;
+  settings.idle = config.idle;
+  stream::SteadyClock clock;  // CLOCK_MONOTONIC, the clock of os_gettime_ns()
+  stream::StreamSession session(*l.models, l.avatar, settings, clock);
+  const int64_t latency_ns = session.warm_up();
+  l.latency_ms = static_cast<int>((latency_ns + 999999) / 1000000);
+
+  ObsFrameOutput output(source_, next_timestamp_ns_, emit_audio_, frames_);
+  struct Detach {
+    AvatarWorker& w;
+    ObsFrameOutput& output;
+    ~Detach() {
+      std::lock_guard<std::mutex> lock(w.session_mutex_);
+      w.session_ = nullptr;
+      w.next_timestamp_ns_ = output.next_ns();
+    }
+  } detach{*this, output};
+  {
+    std::lock_guard<std::mutex> lock(session_mutex_);
+    session_ = &session;
+    ++session_serial_;
+  }
+
+  auto last_time = std::chrono::steady_clock::now();
+  int64_t last_frames = 0;
+  double fps = 0;
+  auto show = [&](const stream::StreamStats& s) {
+    std::string note;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      note = note_;
+    }
+    set_status(running_status(l.device_text, l.dtype_text, s.latency_ms, fps, s.filler, note));
+  };
+  stream::StreamStats start;
+  start.latency_ms = static_cast<double>(l.latency_ms);
+  show(start);
+  session.run(output, &cancel_, [&](const stream::StreamStats& s) {
+    const auto now = std::chrono::steady_clock::now();
+    const double seconds = std::chrono::duration<double>(now - last_time).count();
+    if (seconds > 0) fps = static_cast<double>(s.frames - last_frames) / seconds;
+    last_time = now;
+    last_frames = s.frames;
+    show(s);
+  });
+}
+
+void AvatarWorker::pump() {
+  VoiceResampler resampler;
+  std::vector<float> mono;
+  std::vector<float> silence;
+  stream::SteadyClock clock;
+  uint64_t serial = 0;
+  int64_t next_pts = 0;   // end of what was pushed into the current session (session clock)
+  int64_t last_real = 0;  // arrival of the last captured packet
+  while (!quit_) {
+    std::deque<CapturedPacket> packets = capture_.take(kPumpStep);
+    if (quit_) break;
+    const int64_t now = clock.now_ns();
+    if (!packets.empty()) last_real = packets.back().arrival_ns;
+    std::lock_guard<std::mutex> lock(session_mutex_);
+    if (!session_) continue;  // hidden, loading or failed: the audio is drained and dropped
+    if (session_serial_ != serial) {
+      serial = session_serial_;
+      next_pts = now;
+    }
+    for (const CapturedPacket& p : packets) {
+      mono.clear();
+      try {
+        resampler.convert(p, mono);
+      } catch (const std::exception& e) {
+        set_status(error_status(e.what()));
+        continue;
+      }
+      if (mono.empty()) continue;
+      const auto duration = static_cast<int64_t>(mono.size()) * 1000000000 / 16000;
+      // Stamped by arrival on the session's clock: a gap (a removed or paused source) then
+      // reads as silence in the session's ring (stream/audio_ring.h).
+      const int64_t pts = p.arrival_ns - duration;
+      session_->push_audio(pts, mono.data(), mono.size());
+      next_pts = std::max(next_pts, pts + duration);
+    }
+    if (now - last_real > kSilenceAfterNs) {
+      const int64_t until = now - kSilenceMarginNs;
+      const int64_t count = (until - next_pts) * 16000 / 1000000000;
+      if (count > 0) {
+        silence.assign(static_cast<size_t>(count), 0.0f);
+        session_->push_audio(next_pts, silence.data(), silence.size());
+        next_pts += count * 1000000000 / 16000;
+      }
+    }
+  }
+}
+
+}  // namespace musetalk::obs_plugin

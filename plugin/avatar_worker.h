@@ -1,0 +1,107 @@
+#pragma once
+// The MuseTalk Avatar source's engine room: one worker thread per source that loads the models
+// and the avatar (never on OBS's UI thread), runs a stream::StreamSession whose frames go to OBS
+// (obs_frame_output.h), and an audio pump thread that drains the capture buffer, resamples it to
+// 16 kHz mono and pushes it into the session. Every exception ends up in the status line
+// ("Error: ..."), never in OBS. While the source is hidden the session is stopped (no inference)
+// but the pump keeps draining and discarding the captured audio; showing it again starts a new
+// session with the latency measured before, continuing the private timeline.
+//
+// The worker owns the models (and any CUDA state): OBS unloads the module before it destroys
+// leftover sources (obs-studio 29.0.2 obs_shutdown), so nothing here is module-wide.
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "capture_buffer.h"
+
+struct obs_source;
+
+namespace musetalk::stream {
+class StreamSession;
+}
+
+namespace musetalk::obs_plugin {
+
+// What the worker needs from the source's settings (settings_keys.h).
+struct WorkerConfig {
+  std::string avatar_dir;
+  std::string models_dir;
+  std::string device = "auto";
+  std::string precision = "auto";
+  int lookahead_ms = 200;
+  bool idle = true;
+  bool emit_audio = true;
+};
+
+struct WorkerStats {
+  int64_t frames = 0;  // frames handed to obs_source_output_video
+  std::string status;
+  bool loaded = false;  // models and avatar loaded
+};
+
+class AvatarWorker {
+ public:
+  // source: the OBS source the frames go to (outlives the worker); capture: where its audio
+  // arrives. Starts both threads; the first configure() starts loading.
+  AvatarWorker(obs_source* source, CaptureBuffer& capture);
+  // Stops the session and joins both threads (waits for a model load in progress to end).
+  ~AvatarWorker();
+  AvatarWorker(const AvatarWorker&) = delete;
+  AvatarWorker& operator=(const AvatarWorker&) = delete;
+
+  // New settings from any thread; the worker reloads what changed (models, avatar) and restarts
+  // the session. emit_audio alone takes effect at the next frame.
+  void configure(const WorkerConfig& config);
+  // Shown (in a view or on the program): run inference; hidden: stop it, keep draining audio.
+  void set_visible(bool visible);
+  // A note appended to the running status ("audio source ... removed"); "" for none.
+  void set_note(const std::string& note);
+
+  WorkerStats stats() const;
+  // Increases whenever the status text changes (the source refreshes its properties then).
+  uint64_t status_version() const { return status_version_; }
+
+ private:
+  struct Loaded;
+
+  void work();                               // the worker thread
+  void pump();                               // the audio pump thread
+  bool prepare(const WorkerConfig& config);  // false: nothing to run (see the status)
+  void stream_once(const WorkerConfig& config);
+  void set_status(const std::string& status);
+
+  obs_source* source_;
+  CaptureBuffer& capture_;
+  std::unique_ptr<Loaded> loaded_;  // worker thread only
+
+  mutable std::mutex mutex_;  // guards config_, generation_, visible_, note_, status_
+  std::condition_variable changed_;
+  WorkerConfig config_;
+  uint64_t generation_ = 0;  // 0: never configured
+  bool visible_ = false;
+  std::string note_;
+  std::string status_;
+  std::atomic<uint64_t> status_version_{0};
+
+  std::atomic<bool> quit_{false};
+  std::atomic<bool> cancel_{false};  // stops the running session
+  std::atomic<bool> emit_audio_{true};
+  std::atomic<bool> is_loaded_{false};
+  std::atomic<int64_t> frames_{0};
+
+  std::mutex session_mutex_;  // the pump pushes into session_ only under it
+  stream::StreamSession* session_ = nullptr;
+  uint64_t session_serial_ = 0;    // counts sessions (a new one may reuse the address)
+  int64_t next_timestamp_ns_ = 0;  // the private timeline's next frame (under session_mutex_)
+
+  std::thread worker_;
+  std::thread pump_;
+};
+
+}  // namespace musetalk::obs_plugin
