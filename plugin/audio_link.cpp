@@ -18,7 +18,9 @@ std::string in_quotes(const std::string& name) {
 
 }  // namespace
 
-AudioLink::AudioLink(obs_source* self, CaptureBuffer& capture) : self_(self), capture_(capture) {
+AudioLink::AudioLink(obs_source* self, CaptureBuffer& capture,
+                     std::function<void(const std::string&)> on_note)
+    : self_(self), capture_(capture), on_note_(std::move(on_note)) {
   signal_handler_t* signals = obs_get_signal_handler();
   signal_handler_connect(signals, "source_rename", on_rename, this);
   signal_handler_connect(signals, "source_remove", on_remove, this);
@@ -46,7 +48,7 @@ void AudioLink::set_name(const std::string& name) {
   if (name == name_ && (weak_ || name.empty())) return;
   detach_locked(nullptr);
   name_ = name;
-  note_.clear();
+  set_note_locked("");
   since_lookup_ = 0;
   attach_locked();
 }
@@ -69,11 +71,11 @@ void AudioLink::attach_locked() {
   if (name_.empty()) return;
   obs_source_t* source = obs_get_source_by_name(name_.c_str());
   if (!source) {
-    if (note_.empty()) note_ = "audio source " + in_quotes(name_) + " not found";
+    if (note_.empty()) set_note_locked("audio source " + in_quotes(name_) + " not found");
     return;
   }
   if (!can_listen_to(source, self_)) {
-    note_ = in_quotes(name_) + " is not an audio source this avatar can listen to";
+    set_note_locked(in_quotes(name_) + " is not an audio source this avatar can listen to");
     obs_source_release(source);
     return;
   }
@@ -85,8 +87,14 @@ void AudioLink::attach_locked() {
   }
   weak_ = obs_source_get_weak_source(source);
   obs_source_add_audio_capture_callback(source, on_audio, this);
-  obs_source_release(source);
-  note_.clear();
+  set_note_locked("");
+  obs_source_release(source);  // may destroy it, and on_remove then says so
+}
+
+void AudioLink::set_note_locked(const std::string& note) {
+  if (note == note_) return;
+  note_ = note;
+  if (on_note_) on_note_(note_);
 }
 
 void AudioLink::detach_locked(obs_source* source) {
@@ -121,7 +129,7 @@ void AudioLink::on_remove(void* param, calldata* data) {
   std::lock_guard<std::recursive_mutex> lock(self->mutex_);
   if (!self->weak_ || !obs_weak_source_references_source(self->weak_, source)) return;
   self->detach_locked(source);
-  self->note_ = "audio source " + in_quotes(self->name_) + " removed";
+  self->set_note_locked("audio source " + in_quotes(self->name_) + " removed");
   self->since_lookup_ = 0;
 }
 

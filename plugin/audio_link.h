@@ -9,6 +9,7 @@
 // is set but nothing is attached, tick() looks it up again every 2 s (a scene collection may
 // create the avatar before its microphone).
 
+#include <functional>
 #include <mutex>
 #include <string>
 
@@ -23,9 +24,11 @@ namespace musetalk::obs_plugin {
 
 class AudioLink {
  public:
-  // self: the avatar source (its settings take renames); capture: where the audio goes. Connects
-  // the global signals.
-  AudioLink(obs_source* self, CaptureBuffer& capture);
+  // self: the avatar source (its settings take renames); capture: where the audio goes;
+  // on_note: called with note() whenever it changes (any thread, under the link's lock).
+  // Connects the global signals.
+  AudioLink(obs_source* self, CaptureBuffer& capture,
+            std::function<void(const std::string&)> on_note);
   // Disconnects the signals and removes the capture callback; once it returns no callback runs
   // (obs_source_remove_audio_capture_callback waits for one in flight).
   ~AudioLink();
@@ -49,9 +52,11 @@ class AudioLink {
   static void on_audio(void* param, obs_source* source, const audio_data* audio, bool muted);
   void attach_locked();  // looks name_ up
   void detach_locked(obs_source* source);
+  void set_note_locked(const std::string& note);
 
   obs_source* self_;
   CaptureBuffer& capture_;
+  std::function<void(const std::string&)> on_note_;
   // Never taken by on_audio. Recursive: releasing a source reference under it may destroy that
   // source, whose "source_destroy" signal comes back into on_remove on the same thread.
   mutable std::recursive_mutex mutex_;

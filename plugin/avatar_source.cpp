@@ -78,7 +78,9 @@ void* create(obs_data_t* settings, obs_source_t* source) {
   auto* s = new AvatarSource;
   s->self = source;
   s->worker = std::make_unique<AvatarWorker>(source, s->capture);
-  s->link = std::make_unique<AudioLink>(source, s->capture);
+  AvatarWorker* worker = s->worker.get();
+  s->link = std::make_unique<AudioLink>(
+      source, s->capture, [worker](const std::string& note) { worker->set_note(note); });
   proc_handler_add(obs_source_get_proc_handler(source),
                    "void get_stats(out int frames, out int audio_packets, out int audio_dropped, "
                    "out string status, out bool loaded)",
@@ -202,7 +204,6 @@ void deactivate(void* data) {
 void video_tick(void* data, float seconds) {
   auto* s = static_cast<AvatarSource*>(data);
   s->link->tick(seconds);
-  s->worker->set_note(s->link->note());
   s->since_refresh += seconds;
   const uint64_t version = s->worker->status_version();
   if (version != s->refreshed_version && s->since_refresh >= kStatusRefreshSeconds) {

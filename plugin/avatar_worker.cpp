@@ -259,16 +259,22 @@ void AvatarWorker::stream_once(const WorkerConfig& config) {
   const int64_t latency_ns = session.warm_up();
   l.latency_ms = static_cast<int>((latency_ns + 999999) / 1000000);
 
-  ObsFrameOutput output(source_, next_timestamp_ns_, emit_audio_, frames_);
+  // The private timeline goes on from the last session, plus the time nothing was shown (as a
+  // paused device's timestamps would), so OBS never sees it go back nor fall behind real time.
+  int64_t base_ns = next_timestamp_ns_;
+  if (paused_at_ns_ > 0) base_ns += std::max<int64_t>(0, clock.now_ns() - paused_at_ns_);
+  ObsFrameOutput output(source_, base_ns, emit_audio_, frames_);
   struct Detach {
     AvatarWorker& w;
     ObsFrameOutput& output;
+    const stream::Clock& clock;
     ~Detach() {
       std::lock_guard<std::mutex> lock(w.session_mutex_);
       w.session_ = nullptr;
       w.next_timestamp_ns_ = output.next_ns();
+      w.paused_at_ns_ = clock.now_ns();
     }
-  } detach{*this, output};
+  } detach{*this, output, clock};
   {
     std::lock_guard<std::mutex> lock(session_mutex_);
     session_ = &session;

@@ -99,6 +99,7 @@ class AvatarWorker {
   stream::StreamSession* session_ = nullptr;
   uint64_t session_serial_ = 0;    // counts sessions (a new one may reuse the address)
   int64_t next_timestamp_ns_ = 0;  // the private timeline's next frame (under session_mutex_)
+  int64_t paused_at_ns_ = 0;       // when the last session ended (steady clock); 0: none yet
 
   std::thread worker_;
   std::thread pump_;
