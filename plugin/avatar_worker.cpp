@@ -67,8 +67,18 @@ struct AvatarWorker::Loaded {
   int fps = 25;
   std::string device_text, dtype_text;
   std::string latency_key;  // what the measured latency depends on
-  int latency_ms = 0;       // measured by the first session; 0: measure
+  int latency_ms = 0;       // measured by prepare()
 };
+
+stream::StreamSettings AvatarWorker::session_settings(const WorkerConfig& config,
+                                                      const Loaded& loaded, int latency_ms) {
+  stream::StreamSettings settings;
+  settings.features.fps = loaded.fps;
+  settings.features.lookahead_ms = config.lookahead_ms;
+  settings.latency_ms = latency_ms;  // 0: warm_up() measures it
+  settings.idle = config.idle;
+  return settings;
+}
 
 AvatarWorker::AvatarWorker(obs_source* source, CaptureBuffer& capture)
     : source_(source), capture_(capture) {
@@ -119,6 +129,7 @@ void AvatarWorker::set_visible(bool visible) {
 void AvatarWorker::set_note(const std::string& note) {
   std::lock_guard<std::mutex> lock(mutex_);
   note_ = note;
+  if (running_) render_running_locked();
 }
 
 WorkerStats AvatarWorker::stats() const {
@@ -132,6 +143,23 @@ WorkerStats AvatarWorker::stats() const {
 
 void AvatarWorker::set_status(const std::string& status) {
   std::lock_guard<std::mutex> lock(mutex_);
+  running_.reset();
+  if (status == status_) return;
+  status_ = status;
+  ++status_version_;
+}
+
+void AvatarWorker::show_running(const RunningLine& line) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  running_ = line;
+  render_running_locked();
+}
+
+void AvatarWorker::render_running_locked() {
+  const RunningLine& r = *running_;
+  std::string note = note_;
+  if (r.paused) note += std::string(note.empty() ? "" : ", ") + "paused while hidden";
+  const std::string status = running_status(r.device, r.dtype, r.latency_ms, r.fps, r.drops, note);
   if (status == status_) return;
   status_ = status;
   ++status_version_;
@@ -234,30 +262,30 @@ bool AvatarWorker::prepare(const WorkerConfig& config) {
   const std::string latency_key =
       models_key + "\n" + config.avatar_dir + "\n" + std::to_string(config.lookahead_ms);
   if (l.latency_key != latency_key) {
+    // The latency is measured here, still "Loading…" (a warm-up hop: seconds on a CPU), so
+    // showing the source starts its frames at once; every session after uses it as is.
+    l.latency_key.clear();
+    stream::SteadyClock clock;
+    stream::StreamSession probe(*l.models, l.avatar, session_settings(config, l, 0), clock);
+    l.latency_ms = static_cast<int>((probe.warm_up() + 999999) / 1000000);
     l.latency_key = latency_key;
-    l.latency_ms = 0;
   }
   is_loaded_ = true;
-  std::string note;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    note = visible_ ? note_ : "paused while hidden";
-  }
-  set_status(running_status(l.device_text, l.dtype_text, l.latency_ms, 0, 0, note));
+  RunningLine line;
+  line.device = l.device_text;
+  line.dtype = l.dtype_text;
+  line.latency_ms = l.latency_ms;
+  line.paused = true;
+  show_running(line);
   return true;
 }
 
 void AvatarWorker::stream_once(const WorkerConfig& config) {
   Loaded& l = *loaded_;
-  stream::StreamSettings settings;
-  settings.features.fps = l.fps;
-  settings.features.lookahead_ms = config.lookahead_ms;
-  settings.latency_ms = l.latency_ms;
-  settings.idle = config.idle;
   stream::SteadyClock clock;  // CLOCK_MONOTONIC, the clock of os_gettime_ns()
-  stream::StreamSession session(*l.models, l.avatar, settings, clock);
-  const int64_t latency_ns = session.warm_up();
-  l.latency_ms = static_cast<int>((latency_ns + 999999) / 1000000);
+  stream::StreamSession session(*l.models, l.avatar, session_settings(config, l, l.latency_ms),
+                                clock);
+  session.warm_up();  // the latency is fixed: nothing runs
 
   // The private timeline goes on from the last session, plus the time nothing was shown (as a
   // paused device's timestamps would), so OBS never sees it go back nor fall behind real time.
@@ -283,26 +311,24 @@ void AvatarWorker::stream_once(const WorkerConfig& config) {
 
   auto last_time = std::chrono::steady_clock::now();
   int64_t last_frames = 0;
-  double fps = 0;
-  auto show = [&](const stream::StreamStats& s) {
-    std::string note;
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      note = note_;
-    }
-    set_status(running_status(l.device_text, l.dtype_text, s.latency_ms, fps, s.filler, note));
-  };
-  stream::StreamStats start;
-  start.latency_ms = static_cast<double>(l.latency_ms);
-  show(start);
+  RunningLine line;
+  line.device = l.device_text;
+  line.dtype = l.dtype_text;
+  line.latency_ms = l.latency_ms;
+  show_running(line);
   session.run(output, &cancel_, [&](const stream::StreamStats& s) {
     const auto now = std::chrono::steady_clock::now();
     const double seconds = std::chrono::duration<double>(now - last_time).count();
-    if (seconds > 0) fps = static_cast<double>(s.frames - last_frames) / seconds;
+    if (seconds > 0) line.fps = static_cast<double>(s.frames - last_frames) / seconds;
     last_time = now;
     last_frames = s.frames;
-    show(s);
+    line.latency_ms = s.latency_ms;
+    line.drops = s.filler;  // frames shown as cycle frames because their hop was late
+    show_running(line);
   });
+  line.paused = true;
+  line.fps = 0;
+  if (!quit_) show_running(line);
 }
 
 void AvatarWorker::pump() {

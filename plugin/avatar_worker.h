@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -24,7 +25,8 @@ struct obs_source;
 
 namespace musetalk::stream {
 class StreamSession;
-}
+struct StreamSettings;
+}  // namespace musetalk::stream
 
 namespace musetalk::obs_plugin {
 
@@ -74,19 +76,31 @@ class AvatarWorker {
   void pump();                               // the audio pump thread
   bool prepare(const WorkerConfig& config);  // false: nothing to run (see the status)
   void stream_once(const WorkerConfig& config);
-  void set_status(const std::string& status);
+  static stream::StreamSettings session_settings(const WorkerConfig& config, const Loaded& loaded,
+                                                 int latency_ms);
+  // The status line's "Running on ..." form, kept so a new note re-renders it at once.
+  struct RunningLine {
+    std::string device, dtype;
+    double latency_ms = 0, fps = 0;
+    int64_t drops = 0;
+    bool paused = false;  // loaded, the source hidden
+  };
+  void set_status(const std::string& status);  // any other status
+  void show_running(const RunningLine& line);
+  void render_running_locked();
 
   obs_source* source_;
   CaptureBuffer& capture_;
   std::unique_ptr<Loaded> loaded_;  // worker thread only
 
-  mutable std::mutex mutex_;  // guards config_, generation_, visible_, note_, status_
+  mutable std::mutex mutex_;  // guards config_ to running_
   std::condition_variable changed_;
   WorkerConfig config_;
   uint64_t generation_ = 0;  // 0: never configured
   bool visible_ = false;
   std::string note_;
   std::string status_;
+  std::optional<RunningLine> running_;
   std::atomic<uint64_t> status_version_{0};
 
   std::atomic<bool> quit_{false};
