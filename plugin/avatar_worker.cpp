@@ -46,14 +46,11 @@ std::string dtype_text(torch::ScalarType dtype) {
   }
 }
 
-// LibTorch's CPU threads, once per process (host/cpu_threads.h): half the cores, leaving the
-// rest to OBS's encoders and renderer.
+// LibTorch's CPU threads, once per process (host/cpu_threads.h): every core, as `musetalk stream`
+// does by default (Debian's LibTorch otherwise may run on a single one).
 void set_threads_once() {
   static std::once_flag once;
-  std::call_once(once, [] {
-    const int cores = static_cast<int>(std::thread::hardware_concurrency());
-    host::set_cpu_threads(std::max(1, cores / 2));
-  });
+  std::call_once(once, [] { host::set_cpu_threads(0); });
 }
 
 }  // namespace
