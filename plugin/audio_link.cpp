@@ -5,6 +5,7 @@
 
 #include <cstring>
 
+#include "guarded.h"
 #include "settings_keys.h"
 
 namespace musetalk::obs_plugin {
@@ -19,8 +20,9 @@ std::string in_quotes(const std::string& name) {
 }  // namespace
 
 AudioLink::AudioLink(obs_source* self, CaptureBuffer& capture,
-                     std::function<void(const std::string&)> on_note)
-    : self_(self), capture_(capture), on_note_(std::move(on_note)) {
+                     std::function<void(const std::string&)> on_note,
+                     std::function<void(const std::string&)> on_error)
+    : self_(self), capture_(capture), on_note_(std::move(on_note)), on_error_(std::move(on_error)) {
   signal_handler_t* signals = obs_get_signal_handler();
   signal_handler_connect(signals, "source_rename", on_rename, this);
   signal_handler_connect(signals, "source_remove", on_remove, this);
@@ -32,8 +34,10 @@ AudioLink::~AudioLink() {
   signal_handler_disconnect(signals, "source_rename", on_rename, this);
   signal_handler_disconnect(signals, "source_remove", on_remove, this);
   signal_handler_disconnect(signals, "source_destroy", on_remove, this);
-  std::lock_guard<std::recursive_mutex> lock(mutex_);
-  detach_locked(nullptr);
+  guarded("audio source detach", [this] {
+    std::lock_guard<std::recursive_mutex> lock(mutex_);
+    detach_locked(nullptr);
+  });
 }
 
 bool AudioLink::can_listen_to(obs_source* candidate, obs_source* self) {
@@ -109,28 +113,42 @@ void AudioLink::detach_locked(obs_source* source) {
   if (strong) obs_source_release(strong);
 }
 
+void AudioLink::report(const std::string& message) {
+  if (on_error_) on_error_(message);
+}
+
 void AudioLink::on_rename(void* param, calldata* data) {
   auto* self = static_cast<AudioLink*>(param);
-  auto* source = static_cast<obs_source_t*>(calldata_ptr(data, "source"));
-  const char* new_name = calldata_string(data, "new_name");
-  if (!source || !new_name) return;
-  std::lock_guard<std::recursive_mutex> lock(self->mutex_);
-  if (!self->weak_ || !obs_weak_source_references_source(self->weak_, source)) return;
-  self->name_ = new_name;
-  obs_data_t* settings = obs_source_get_settings(self->self_);
-  obs_data_set_string(settings, kAudioSource, new_name);
-  obs_data_release(settings);
+  guarded(
+      "source_rename",
+      [&] {
+        auto* source = static_cast<obs_source_t*>(calldata_ptr(data, "source"));
+        const char* new_name = calldata_string(data, "new_name");
+        if (!source || !new_name) return;
+        std::lock_guard<std::recursive_mutex> lock(self->mutex_);
+        if (!self->weak_ || !obs_weak_source_references_source(self->weak_, source)) return;
+        self->name_ = new_name;
+        obs_data_t* settings = obs_source_get_settings(self->self_);
+        obs_data_set_string(settings, kAudioSource, new_name);
+        obs_data_release(settings);
+      },
+      [self](const std::string& message) { self->report(message); });
 }
 
 void AudioLink::on_remove(void* param, calldata* data) {
   auto* self = static_cast<AudioLink*>(param);
-  auto* source = static_cast<obs_source_t*>(calldata_ptr(data, "source"));
-  if (!source) return;
-  std::lock_guard<std::recursive_mutex> lock(self->mutex_);
-  if (!self->weak_ || !obs_weak_source_references_source(self->weak_, source)) return;
-  self->detach_locked(source);
-  self->set_note_locked("audio source " + in_quotes(self->name_) + " removed");
-  self->since_lookup_ = 0;
+  guarded(
+      "source_remove",
+      [&] {
+        auto* source = static_cast<obs_source_t*>(calldata_ptr(data, "source"));
+        if (!source) return;
+        std::lock_guard<std::recursive_mutex> lock(self->mutex_);
+        if (!self->weak_ || !obs_weak_source_references_source(self->weak_, source)) return;
+        self->detach_locked(source);
+        self->set_note_locked("audio source " + in_quotes(self->name_) + " removed");
+        self->since_lookup_ = 0;
+      },
+      [self](const std::string& message) { self->report(message); });
 }
 
 // OBS's capture thread, with the audio source's locks held: copy and return.
@@ -138,9 +156,14 @@ void AudioLink::on_audio(void* param, obs_source* /*source*/, const audio_data* 
                          bool /*muted*/) {
   auto* self = static_cast<AudioLink*>(param);
   if (!audio || audio->frames == 0) return;
-  self->capture_.push(reinterpret_cast<const float* const*>(audio->data), self->channels_,
-                      self->speakers_, audio->frames, self->rate_,
-                      static_cast<int64_t>(os_gettime_ns()));
+  guarded(
+      "audio capture",
+      [&] {
+        self->capture_.push(reinterpret_cast<const float* const*>(audio->data), self->channels_,
+                            self->speakers_, audio->frames, self->rate_,
+                            static_cast<int64_t>(os_gettime_ns()));
+      },
+      [self](const std::string& message) { self->report(message); });
 }
 
 }  // namespace musetalk::obs_plugin

@@ -25,10 +25,12 @@ namespace musetalk::obs_plugin {
 class AudioLink {
  public:
   // self: the avatar source (its settings take renames); capture: where the audio goes;
-  // on_note: called with note() whenever it changes (any thread, under the link's lock).
-  // Connects the global signals.
+  // on_note: called with note() whenever it changes (any thread, under the link's lock);
+  // on_error: called with the message of an exception a signal handler or the capture callback
+  // caught (guarded.h), on that thread. Connects the global signals.
   AudioLink(obs_source* self, CaptureBuffer& capture,
-            std::function<void(const std::string&)> on_note);
+            std::function<void(const std::string&)> on_note,
+            std::function<void(const std::string&)> on_error);
   // Disconnects the signals and removes the capture callback; once it returns no callback runs
   // (obs_source_remove_audio_capture_callback waits for one in flight).
   ~AudioLink();
@@ -53,10 +55,12 @@ class AudioLink {
   void attach_locked();  // looks name_ up
   void detach_locked(obs_source* source);
   void set_note_locked(const std::string& note);
+  void report(const std::string& message);  // on_error_, if set
 
   obs_source* self_;
   CaptureBuffer& capture_;
   std::function<void(const std::string&)> on_note_;
+  std::function<void(const std::string&)> on_error_;
   // Never taken by on_audio. Recursive: releasing a source reference under it may destroy that
   // source, whose "source_destroy" signal comes back into on_remove on the same thread.
   mutable std::recursive_mutex mutex_;

@@ -15,6 +15,7 @@
 #include "avatar_source.h"
 #include "avatar_worker.h"
 #include "capture_buffer.h"
+#include "guarded.h"
 #include "settings_keys.h"
 #include "status_line.h"
 
@@ -47,18 +48,29 @@ WorkerConfig read_config(obs_data_t* settings) {
   return c;
 }
 
+// Runs one OBS callback's body through guarded() (guarded.h): a failure is logged and shown in
+// the source's status line.
+template <class Body>
+void guard(AvatarSource* s, const char* where, Body&& body) noexcept {
+  guarded(where, static_cast<Body&&>(body), [s](const std::string& message) {
+    if (s && s->worker) s->worker->report_error(message);
+  });
+}
+
 void update_visibility(AvatarSource* s) {
   s->worker->set_visible(s->shown || s->active);
 }
 
 const char* get_name(void*) {
-  return obs_module_text("MuseTalkAvatar");
+  return obs_module_text("MuseTalkAvatar");  // C: cannot throw
 }
 
 void update(void* data, obs_data_t* settings) {
   auto* s = static_cast<AvatarSource*>(data);
-  s->worker->configure(read_config(settings));
-  s->link->set_name(obs_data_get_string(settings, kAudioSource));
+  guard(s, "update", [&] {
+    s->worker->configure(read_config(settings));
+    s->link->set_name(obs_data_get_string(settings, kAudioSource));
+  });
 }
 
 // "void get_stats(out int frames, out int audio_packets, out int audio_dropped,
@@ -66,47 +78,64 @@ void update(void* data, obs_data_t* settings) {
 // capture callback received and those dropped from the full capture buffer.
 void get_stats(void* data, calldata_t* cd) {
   auto* s = static_cast<AvatarSource*>(data);
-  const WorkerStats stats = s->worker->stats();
-  calldata_set_int(cd, "frames", stats.frames);
-  calldata_set_int(cd, "audio_packets", s->capture.packets());
-  calldata_set_int(cd, "audio_dropped", s->capture.dropped());
-  calldata_set_string(cd, "status", stats.status.c_str());
-  calldata_set_bool(cd, "loaded", stats.loaded);
+  guard(s, "get_stats", [&] {
+    const WorkerStats stats = s->worker->stats();
+    calldata_set_int(cd, "frames", stats.frames);
+    calldata_set_int(cd, "audio_packets", s->capture.packets());
+    calldata_set_int(cd, "audio_dropped", s->capture.dropped());
+    calldata_set_string(cd, "status", stats.status.c_str());
+    calldata_set_bool(cd, "loaded", stats.loaded);
+  });
 }
 
+// nullptr when the source cannot be set up (OBS logs "Failed to create source" and keeps an
+// inert source); the proc handler is added last, once nothing can fail.
 void* create(obs_data_t* settings, obs_source_t* source) {
-  auto* s = new AvatarSource;
-  s->self = source;
-  s->worker = std::make_unique<AvatarWorker>(source, s->capture);
-  AvatarWorker* worker = s->worker.get();
-  s->link = std::make_unique<AudioLink>(
-      source, s->capture, [worker](const std::string& note) { worker->set_note(note); });
+  std::unique_ptr<AvatarSource> s;
+  const bool ok = guarded("create", [&] {
+    s = std::make_unique<AvatarSource>();
+    s->self = source;
+    s->worker = std::make_unique<AvatarWorker>(source, s->capture);
+    AvatarWorker* worker = s->worker.get();
+    s->link = std::make_unique<AudioLink>(
+        source, s->capture, [worker](const std::string& note) { worker->set_note(note); },
+        [worker](const std::string& message) { worker->report_error(message); });
+    s->worker->configure(read_config(settings));
+    s->link->set_name(obs_data_get_string(settings, kAudioSource));
+  });
+  if (!ok) {
+    guarded("create", [&] { s.reset(); });  // the link first, then the worker (as destroy)
+    return nullptr;
+  }
   proc_handler_add(obs_source_get_proc_handler(source),
                    "void get_stats(out int frames, out int audio_packets, out int audio_dropped, "
                    "out string status, out bool loaded)",
-                   get_stats, s);
-  update(s, settings);
-  return s;
+                   get_stats, s.get());
+  return s.release();
 }
 
 // Signals and the capture callback go first, then the worker is joined: OBS wants no
 // obs_source_output_video from an async source after destroy returns.
 void destroy(void* data) {
   auto* s = static_cast<AvatarSource*>(data);
-  s->link.reset();
-  s->worker.reset();
-  delete s;
+  guarded("destroy", [s] {
+    s->link.reset();
+    s->worker.reset();
+  });
+  guarded("destroy", [s] { delete s; });
 }
 
 void get_defaults(obs_data_t* settings) {
-  obs_data_set_default_string(settings, kAvatarDir, "");
-  obs_data_set_default_string(settings, kModelsDir, "");
-  obs_data_set_default_string(settings, kAudioSource, "");
-  obs_data_set_default_string(settings, kDevice, kDefaultDevice);
-  obs_data_set_default_string(settings, kPrecision, kDefaultPrecision);
-  obs_data_set_default_int(settings, kLookaheadMs, kDefaultLookaheadMs);
-  obs_data_set_default_bool(settings, kIdle, kDefaultIdle);
-  obs_data_set_default_bool(settings, kEmitAudio, kDefaultEmitAudio);
+  guarded("get_defaults", [settings] {
+    obs_data_set_default_string(settings, kAvatarDir, "");
+    obs_data_set_default_string(settings, kModelsDir, "");
+    obs_data_set_default_string(settings, kAudioSource, "");
+    obs_data_set_default_string(settings, kDevice, kDefaultDevice);
+    obs_data_set_default_string(settings, kPrecision, kDefaultPrecision);
+    obs_data_set_default_int(settings, kLookaheadMs, kDefaultLookaheadMs);
+    obs_data_set_default_bool(settings, kIdle, kDefaultIdle);
+    obs_data_set_default_bool(settings, kEmitAudio, kDefaultEmitAudio);
+  });
 }
 
 struct ListContext {
@@ -123,9 +152,17 @@ bool add_audio_source(void* param, obs_source_t* candidate) {
   return true;
 }
 
+void add_properties(AvatarSource* s, obs_properties_t* props);
+
 obs_properties_t* get_properties(void* data) {
   auto* s = static_cast<AvatarSource*>(data);
   obs_properties_t* props = obs_properties_create();
+  // A failure leaves the properties built so far (and the error in the status).
+  guard(s, "get_properties", [&] { add_properties(s, props); });
+  return props;
+}
+
+void add_properties(AvatarSource* s, obs_properties_t* props) {
   obs_properties_add_path(props, kAvatarDir, obs_module_text("MuseTalkAvatar.AvatarDir"),
                           OBS_PATH_DIRECTORY, nullptr, nullptr);
   obs_properties_add_path(props, kModelsDir, obs_module_text("MuseTalkAvatar.ModelsDir"),
@@ -173,44 +210,45 @@ obs_properties_t* get_properties(void* data) {
       props, kStatus, obs_module_text("MuseTalkAvatar.Status"), OBS_TEXT_INFO);
   obs_property_text_set_info_type(
       info, is_error_status(status) ? OBS_TEXT_INFO_ERROR : OBS_TEXT_INFO_NORMAL);
-  return props;
 }
 
 void show(void* data) {
   auto* s = static_cast<AvatarSource*>(data);
   s->shown = true;
-  update_visibility(s);
+  guard(s, "show", [s] { update_visibility(s); });
 }
 
 void hide(void* data) {
   auto* s = static_cast<AvatarSource*>(data);
   s->shown = false;
-  update_visibility(s);
+  guard(s, "hide", [s] { update_visibility(s); });
 }
 
 void activate(void* data) {
   auto* s = static_cast<AvatarSource*>(data);
   s->active = true;
-  update_visibility(s);
+  guard(s, "activate", [s] { update_visibility(s); });
 }
 
 void deactivate(void* data) {
   auto* s = static_cast<AvatarSource*>(data);
   s->active = false;
-  update_visibility(s);
+  guard(s, "deactivate", [s] { update_visibility(s); });
 }
 
 // Graphics thread, every frame: the audio source's retry and the rate-limited status refresh.
 void video_tick(void* data, float seconds) {
   auto* s = static_cast<AvatarSource*>(data);
-  s->link->tick(seconds);
-  s->since_refresh += seconds;
-  const uint64_t version = s->worker->status_version();
-  if (version != s->refreshed_version && s->since_refresh >= kStatusRefreshSeconds) {
-    s->refreshed_version = version;
-    s->since_refresh = 0;
-    obs_source_update_properties(s->self);
-  }
+  guard(s, "video_tick", [&] {
+    s->link->tick(seconds);
+    s->since_refresh += seconds;
+    const uint64_t version = s->worker->status_version();
+    if (version != s->refreshed_version && s->since_refresh >= kStatusRefreshSeconds) {
+      s->refreshed_version = version;
+      s->since_refresh = 0;
+      obs_source_update_properties(s->self);
+    }
+  });
 }
 
 }  // namespace

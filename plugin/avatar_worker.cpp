@@ -10,6 +10,7 @@
 #include "adapters/file_adapters.h"
 #include "avatar/avatar.h"
 #include "files/error.h"
+#include "guarded.h"
 #include "host/cpu_threads.h"
 #include "model/model_set.h"
 #include "model/runtime_options.h"
@@ -26,6 +27,8 @@ namespace {
 
 constexpr auto kWaitStep = std::chrono::milliseconds(100);
 constexpr auto kPumpStep = std::chrono::milliseconds(20);
+// A thread body that failed outside its own error handling starts over after this pause.
+constexpr int kRestartWaitSteps = 10;
 // Without captured audio for this long (no source, a stopped one), the pump feeds silence so the
 // session keeps showing idle frames.
 constexpr int64_t kSilenceAfterNs = 200000000;
@@ -79,8 +82,20 @@ stream::StreamSettings AvatarWorker::session_settings(const WorkerConfig& config
 
 AvatarWorker::AvatarWorker(obs_source* source, CaptureBuffer& capture)
     : source_(source), capture_(capture) {
-  worker_ = std::thread([this] { work(); });
-  pump_ = std::thread([this] { pump(); });
+  worker_ = std::thread([this] {
+    run_thread("worker thread", &AvatarWorker::work);
+    guarded("worker thread", [this] { loaded_.reset(); });  // on this thread, as work() does
+  });
+  pump_ = std::thread([this] { run_thread("audio pump", &AvatarWorker::pump); });
+}
+
+void AvatarWorker::run_thread(const char* where, void (AvatarWorker::*body)()) {
+  while (!guarded(
+      where, [&] { (this->*body)(); },
+      [this](const std::string& message) { report_error(message); })) {
+    for (int i = 0; i < kRestartWaitSteps && !quit_; ++i) std::this_thread::sleep_for(kWaitStep);
+    if (quit_) return;
+  }
 }
 
 AvatarWorker::~AvatarWorker() {
@@ -136,6 +151,10 @@ WorkerStats AvatarWorker::stats() const {
   std::lock_guard<std::mutex> lock(mutex_);
   s.status = status_;
   return s;
+}
+
+void AvatarWorker::report_error(const std::string& message) {
+  set_status(error_status(message));
 }
 
 void AvatarWorker::set_status(const std::string& status) {

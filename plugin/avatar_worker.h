@@ -65,6 +65,9 @@ class AvatarWorker {
   // A note appended to the running status ("audio source ... removed"); "" for none.
   void set_note(const std::string& note);
 
+  // Shows "Error: <message>" in the status line (a failure the source caught at OBS's boundary).
+  void report_error(const std::string& message);
+
   WorkerStats stats() const;
   // Increases whenever the status text changes (the source refreshes its properties then).
   uint64_t status_version() const { return status_version_; }
@@ -72,6 +75,9 @@ class AvatarWorker {
  private:
   struct Loaded;
 
+  // Runs a thread body (work or pump) until it returns at quit_; an exception goes to the
+  // status line (guarded.h) and the body starts over after a pause.
+  void run_thread(const char* where, void (AvatarWorker::*body)());
   void work();                               // the worker thread
   void pump();                               // the audio pump thread
   bool prepare(const WorkerConfig& config);  // false: nothing to run (see the status)
