@@ -231,7 +231,11 @@ bool AvatarWorker::prepare(const WorkerConfig& config) {
   set_status(kLoadingStatus);
   set_threads_once();
 
+  // Each load step takes seconds: destroy (quit_) is checked between them, so it waits for one
+  // step at most, not for the whole load. What is loaded so far stays in loaded_ (freed by the
+  // worker thread as it ends).
   avatar::Avatar avatar = avatar::load_avatar(config.avatar_dir);
+  if (quit_) return false;
   // The UNet version the avatar records (musetalk render does the same), else v1.5.
   const UNetVersion version = avatar.model_version_source.empty()
                                   ? UNetVersion::V15
@@ -257,6 +261,7 @@ bool AvatarWorker::prepare(const WorkerConfig& config) {
     fresh->device_text = device.str();
     fresh->dtype_text = dtype_text(dtype);
     loaded_ = std::move(fresh);
+    if (quit_) return false;
   }
   Loaded& l = *loaded_;
   if (!l.avatar || l.avatar_dir != config.avatar_dir) {
@@ -269,11 +274,13 @@ bool AvatarWorker::prepare(const WorkerConfig& config) {
       latents = adapters::make_avatar_latents(models.vae, models.vae_config.scaling_factor, avatar,
                                               4, {});
     }
+    if (quit_) return false;
     adapters::PngAvatarImages images(avatar, torch::kCPU);
     l.avatar = stream::SessionAvatar::load(avatar, images, latents, models.device, models.dtype,
                                            models.device);
     l.avatar_dir = config.avatar_dir;
     l.fps = avatar.fps;
+    if (quit_) return false;
   }
   const std::string latency_key =
       models_key + "\n" + config.avatar_dir + "\n" + std::to_string(config.lookahead_ms);
@@ -285,6 +292,7 @@ bool AvatarWorker::prepare(const WorkerConfig& config) {
     stream::StreamSession probe(*l.models, l.avatar, session_settings(config, l, 0), clock);
     l.latency_ms = static_cast<int>((probe.warm_up() + 999999) / 1000000);
     l.latency_key = latency_key;
+    if (quit_) return false;
   }
   is_loaded_ = true;
   RunningLine line;

@@ -52,7 +52,8 @@ class AvatarWorker {
   // source: the OBS source the frames go to (outlives the worker); capture: where its audio
   // arrives. Starts both threads; the first configure() starts loading.
   AvatarWorker(obs_source* source, CaptureBuffer& capture);
-  // Stops the session and joins both threads (waits for a model load in progress to end).
+  // Stops the session and joins both threads; a model load in progress ends after its current
+  // step (avatar, models, latents, warm-up).
   ~AvatarWorker();
   AvatarWorker(const AvatarWorker&) = delete;
   AvatarWorker& operator=(const AvatarWorker&) = delete;
