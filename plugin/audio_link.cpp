@@ -74,6 +74,12 @@ std::string AudioLink::note() const {
 void AudioLink::attach_locked() {
   if (name_.empty()) return;
   obs_source_t* source = obs_get_source_by_name(name_.c_str());
+  // A removed source still referenced elsewhere keeps its name until its last release
+  // (obs_source_removed, libobs/obs-source.c): never attach to it.
+  if (source && obs_source_removed(source)) {
+    obs_source_release(source);
+    source = nullptr;
+  }
   if (!source) {
     if (note_.empty()) set_note_locked("audio source " + in_quotes(name_) + " not found");
     return;
