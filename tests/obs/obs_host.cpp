@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <memory>
+#include <regex>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -344,6 +345,23 @@ const fs::path& tiny_models_dir() {
   }();
   (void)written;
   return dir.path();
+}
+
+// A JSON string literal (the paths here are the test's own: no control characters).
+std::string quoted(const std::string& text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+// The presentation latency the running status line reports ("..., latency N ms, ..."), or -1.
+int status_latency_ms(const std::string& status) {
+  std::smatch match;
+  static const std::regex latency(R"(, latency ([0-9]+) ms,)");
+  return std::regex_search(status, match, latency) ? std::stoi(match[1].str()) : -1;
 }
 
 }  // namespace musetalk::test::obs

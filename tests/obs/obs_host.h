@@ -23,10 +23,12 @@
 #include <string>
 #include <vector>
 
+#include "settings_keys.h"
+
 namespace musetalk::test::obs {
 
-// The avatar source's id and its setting keys (plugin/settings_keys.h).
-inline constexpr const char* kAvatarId = "musetalk_avatar";
+// The avatar source's id (plugin/settings_keys.h).
+using obs_plugin::kSourceId;
 inline constexpr const char* kTestAudioId = "musetalk_test_audio";
 
 // OBS's audio format in the host: 48 kHz stereo (float planar inside libobs).
@@ -92,6 +94,12 @@ void feed_tone_burst(obs_source_t* test_audio, std::chrono::milliseconds silence
 
 // Polls `condition` every 10 ms until it holds or `timeout` passes; returns its last value.
 bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
+
+// A JSON string literal (the paths here are the test's own: no control characters).
+std::string quoted(const std::string& text);
+
+// The presentation latency the running status line reports ("..., latency N ms, ..."), or -1.
+int status_latency_ms(const std::string& status);
 
 // obs_data from a JSON text (released by the object).
 class Settings {

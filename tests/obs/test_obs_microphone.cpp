@@ -14,7 +14,6 @@
 #include <filesystem>
 #include <memory>
 #include <mutex>
-#include <regex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -49,23 +48,6 @@ std::string open_pulse_module() {
     return "";
   }();
   return problem;
-}
-
-// A JSON string literal (the paths here are the test's own: no control characters).
-std::string quoted(const std::string& text) {
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "\"";
-}
-
-// The presentation latency the running status line reports ("..., latency N ms, ..."), or -1.
-int status_latency_ms(const std::string& status) {
-  std::smatch match;
-  static const std::regex latency(R"(, latency ([0-9]+) ms,)");
-  return std::regex_search(status, match, latency) ? std::stoi(match[1].str()) : -1;
 }
 
 // What OBS's raw video and audio callbacks saw.
@@ -154,7 +136,7 @@ TEST(ObsMicrophone, FakeMicrophoneDrivesTheAvatarThroughPulseInputCapture) {
         create_source(kPulseInputId, "Fake Microphone", "{\"device_id\": \"fakemic.monitor\"}");
     ASSERT_TRUE(mic);
     SourceRef avatar = create_source(
-        kAvatarId, "Mic Avatar",
+        kSourceId, "Mic Avatar",
         "{\"avatar_dir\": " + quoted(sample_dir() + "/avatar") +
             ", \"models_dir\": " + quoted(tiny_models_dir().string()) +
             ", \"audio_source\": \"Fake Microphone\", \"device\": \"cpu\", \"precision\": "

@@ -40,16 +40,6 @@ class ObsSourceTest : public ::testing::Test {
   }
 };
 
-// A JSON string literal (the paths here are the test's own: no control characters).
-std::string quoted(const std::string& text) {
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "\"";
-}
-
 std::string sample_avatar_dir() {
   return sample_dir() + "/avatar";
 }
@@ -116,15 +106,15 @@ long long push_until_counted(obs_source_t* audio, obs_source_t* avatar, long lon
 }
 
 TEST_F(ObsSourceTest, ModuleRegistersTheAvatarSource) {
-  const char* name = obs_source_get_display_name(kAvatarId);
-  ASSERT_NE(name, nullptr) << "obs_init_module ran but no source \"" << kAvatarId
+  const char* name = obs_source_get_display_name(kSourceId);
+  ASSERT_NE(name, nullptr) << "obs_init_module ran but no source \"" << kSourceId
                            << "\" is registered (built against libobs headers newer than 29?)";
   EXPECT_STREQ(name, "MuseTalk Avatar") << "the locale (data/locale/en-US.ini) was not loaded";
-  const uint32_t flags = obs_get_source_output_flags(kAvatarId);
+  const uint32_t flags = obs_get_source_output_flags(kSourceId);
   EXPECT_TRUE(flags & OBS_SOURCE_ASYNC_VIDEO);
   EXPECT_TRUE(flags & OBS_SOURCE_AUDIO);
 
-  SourceRef avatar = create_source(kAvatarId, "Avatar", "{}");
+  SourceRef avatar = create_source(kSourceId, "Avatar", "{}");
   ASSERT_TRUE(avatar);
   const AvatarStats stats = get_stats(avatar.get());
   EXPECT_TRUE(stats.found) << "the source has no get_stats proc handler";
@@ -132,7 +122,7 @@ TEST_F(ObsSourceTest, ModuleRegistersTheAvatarSource) {
 
 TEST_F(ObsSourceTest, BadAvatarFolderIsAnErrorInTheStatus) {
   const std::string missing = "/nonexistent-musetalk-avatar-folder";
-  SourceRef avatar = create_source(kAvatarId, "Bad Avatar",
+  SourceRef avatar = create_source(kSourceId, "Bad Avatar",
                                    "{\"avatar_dir\": " + quoted(missing) +
                                        ", \"models_dir\": " + quoted(tiny_models_dir().string()) +
                                        ", \"device\": \"cpu\", \"precision\": \"fp32\"}");
@@ -167,7 +157,7 @@ TEST_F(ObsSourceTest, BadAvatarFolderIsAnErrorInTheStatus) {
 TEST_F(ObsSourceTest, FollowsRenameAndRemovalOfTheAudioSource) {
   SourceRef mic = create_source(kTestAudioId, "Test Mic");
   ASSERT_TRUE(mic);
-  SourceRef avatar = create_source(kAvatarId, "Avatar", running_settings("Test Mic"));
+  SourceRef avatar = create_source(kSourceId, "Avatar", running_settings("Test Mic"));
   ASSERT_TRUE(avatar);
   OnProgram shown(avatar.get());
   AvatarStats stats;
@@ -220,12 +210,12 @@ TEST_F(ObsSourceTest, HundredCreateDestroyCyclesLeakNothing) {
       "{\"avatar_dir\": \"/nonexistent-musetalk-avatar\", \"models_dir\": "
       "\"/nonexistent-musetalk-models\", \"audio_source\": \"Cycle Mic\"}";
   // One cycle first: libobs allocates some per-type state once.
-  create_source(kAvatarId, "Cycle Avatar", settings).reset();
+  create_source(kSourceId, "Cycle Avatar", settings).reset();
   obs_wait_for_destroy_queue();
   const long long before = bnum_allocs();
   const auto start = std::chrono::steady_clock::now();
   for (int i = 0; i < 100; ++i) {
-    SourceRef avatar = create_source(kAvatarId, "Cycle Avatar " + std::to_string(i), settings);
+    SourceRef avatar = create_source(kSourceId, "Cycle Avatar " + std::to_string(i), settings);
     ASSERT_TRUE(avatar) << "cycle " << i;
     if (i % 10 == 0) get_stats(avatar.get());
   }
@@ -240,7 +230,7 @@ TEST_F(ObsSourceTest, CommaDecimalHostLocaleChangesNoNumber) {
   CommaDecimalLocale locale;
   ASSERT_COMMA_DECIMAL_LOCALE(locale);
   SourceRef mic = create_source(kTestAudioId, "Locale Mic");
-  SourceRef avatar = create_source(kAvatarId, "Locale Avatar",
+  SourceRef avatar = create_source(kSourceId, "Locale Avatar",
                                    running_settings("Locale Mic", ", \"lookahead_ms\": 120.5"));
   ASSERT_TRUE(avatar);
   OnProgram shown(avatar.get());
@@ -269,13 +259,6 @@ TEST_F(ObsSourceTest, CommaDecimalHostLocaleChangesNoNumber) {
   EXPECT_TRUE(std::regex_match(stats.status, running)) << stats.status;
 }
 
-// The presentation latency the running status line reports ("..., latency N ms, ..."), or -1.
-int status_latency_ms(const std::string& status) {
-  std::smatch match;
-  static const std::regex latency(R"(, latency ([0-9]+) ms,)");
-  return std::regex_search(status, match, latency) ? std::stoi(match[1].str()) : -1;
-}
-
 // Frames and re-emitted voice through OBS's output (issue 12: the avatar's picture and its voice
 // in OBS's output mix at most one frame apart). The avatar is output channel 0; the test audio
 // source is not in the output, so all audio in mix 0 is the avatar's. Measured with OBS's raw
@@ -283,7 +266,7 @@ int status_latency_ms(const std::string& status) {
 // the first rendered frame whose mouth differs from every idle (cycle) frame.
 TEST_F(ObsSourceTest, ToneBurstMakesFramesAndVoiceInOneFrameOfSync) {
   SourceRef mic = create_source(kTestAudioId, "Tone Mic");
-  SourceRef avatar = create_source(kAvatarId, "Tone Avatar", running_settings("Tone Mic"));
+  SourceRef avatar = create_source(kSourceId, "Tone Avatar", running_settings("Tone Mic"));
   ASSERT_TRUE(avatar);
   AvatarStats stats;
   ASSERT_TRUE(wait_until(
