@@ -27,10 +27,10 @@ namespace {
 
 using std::chrono::milliseconds;
 
-// OBS's PulseAudio capture as Debian's obs-plugins installs it. Its input source reads the
-// device to record from the setting "device_id" (obs-studio plugins/linux-pulseaudio/
-// pulse-input.c, pulse_update).
-constexpr const char* kPulseModule = "/usr/lib/x86_64-linux-gnu/obs-plugins/linux-pulseaudio.so";
+// OBS's PulseAudio capture as Debian's obs-studio installs it (the path from CMake, for the
+// build's library architecture). Its input source reads the device to record from the setting
+// "device_id" (obs-studio plugins/linux-pulseaudio/pulse-input.c, pulse_update).
+constexpr const char* kPulseModule = MUSETALK_OBS_PULSE_MODULE;
 constexpr const char* kPulseModuleData = "/usr/share/obs/obs-plugins/linux-pulseaudio";
 constexpr const char* kPulseInputId = "pulse_input_capture";
 
