@@ -47,6 +47,17 @@ TEST(ModelsCheck, PresentFilesShowContainerAndWhetherTheyOpen) {
                                                                << r.output;
 }
 
+// What a bug report needs: the version, LibTorch, the devices and the BLAS actually loaded.
+TEST(Version, NamesTheVersionLibTorchDevicesAndBlas) {
+  RunResult r = run_tool("--version");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output.rfind("musetalk " MUSETALK_VERSION "\n", 0), 0u) << r.output;
+  for (const char* line : {"\nLibTorch: ", "\nCPU: ", "\nCUDA: ", "\nBLAS: "}) {
+    EXPECT_NE(r.output.find(line), std::string::npos) << line << "\n" << r.output;
+  }
+  EXPECT_EQ(r.output.find("BLAS: not found"), std::string::npos) << r.output;
+}
+
 TEST(ModelsCheck, UnknownSubcommandFails) {
   RunResult r = run_tool("models frobnicate");
   EXPECT_NE(r.exit_code, 0) << r.output;

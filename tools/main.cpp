@@ -4,6 +4,7 @@
 #include "commands.h"
 #include "error_report.h"
 #include "host/caching_cpu_allocator.h"
+#include "host/runtime_report.h"
 #include "media/ffmpeg_util.h"
 
 int main(int argc, char** argv) {
@@ -11,6 +12,13 @@ int main(int argc, char** argv) {
   musetalk::host::use_caching_cpu_allocator();
   CLI::App app{"musetalk: real-time lip-sync avatars (MuseTalk v1.5)"};
   app.require_subcommand(1);
+  // The version and what it runs on, so a bug report carries them (MUSETALK_VERSION comes from
+  // CMake's project() version).
+  app.set_version_flag("--version", [] {
+    std::string report = musetalk::host::runtime_report();
+    report.pop_back();  // CLI11 ends the text with its own newline
+    return std::string("musetalk ") + MUSETALK_VERSION + "\n" + report;
+  });
   musetalk::tools::CommandRunner run;
   musetalk::tools::add_models_command(app, run);
   musetalk::tools::add_avatar_command(app, run);
