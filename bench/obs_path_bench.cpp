@@ -3,14 +3,16 @@
 // the session's frames and voice made up (their content does not change the cost).
 //
 //   capture    CaptureBuffer::push of one frame's audio as OBS hands it over (48 kHz stereo
-//              float planar, 40 ms = 1920 samples per channel at 25 fps) + take() on the worker
-//   resample   VoiceResampler::convert of that audio to 16 kHz mono (libobs's audio_resampler)
+//              float planar, 40 ms = 1920 samples per channel at 25 fps: the downmix to mono
+//              into the lock-free ring) + pop() of its blocks on the pump
+//   resample   VoiceResampler::convert of those blocks to 16 kHz (libobs's audio_resampler)
 //   output     ObsFrameOutput::write: BGR to BGRA + obs_source_output_video + the frame's voice
 //              (640 samples of 16 kHz mono) to obs_source_output_audio; split by timing it
 //              without audio, obs_source_output_video alone on a ready BGRA frame and
 //              obs_source_output_audio alone on the voice
-//   wake       the latency of the capture buffer: from push() on OBS's side to take() returning
-//              on the worker, with packets of 1024 samples (OBS's audio tick) every 21.3 ms
+//   wake       the latency of the capture buffer: from push() on OBS's side to pop() returning
+//              on the pump (which polls every 2 ms), with packets of 1024 samples (OBS's audio
+//              tick) every 21.3 ms
 //
 // The frames go to a test source shown on channel 0 (so OBS's render thread consumes them) at
 // the session's pace, 25 fps; CPU time is the calling thread's (CLOCK_THREAD_CPUTIME_ID), and
@@ -30,7 +32,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
-#include <deque>
 #include <string>
 #include <thread>
 #include <vector>
@@ -44,7 +45,7 @@ namespace musetalk {
 namespace {
 
 using obs_plugin::CaptureBuffer;
-using obs_plugin::CapturedPacket;
+using obs_plugin::CapturedBlock;
 using obs_plugin::ObsFrameOutput;
 using obs_plugin::VoiceResampler;
 
@@ -169,6 +170,8 @@ SizeResult measure_size(obs_source_t* source, int width, int height, int frames,
 
   CaptureBuffer capture;
   VoiceResampler resampler;
+  std::vector<CapturedBlock> blocks;
+  size_t held = 0;
   std::vector<float> mono;
   std::atomic<bool> emit_audio{true};
   std::atomic<int64_t> count{0};
@@ -187,15 +190,18 @@ SizeResult measure_size(obs_source_t* source, int width, int height, int frames,
   };
   auto capture_and_resample = [&](bool time_it) {
     Cost c, s;
-    std::deque<CapturedPacket> packets;
     timed(c, [&] {
-      capture.push(planes, 2, SPEAKERS_STEREO, kObsPerFrame, kObsRate,
-                   static_cast<int64_t>(os_gettime_ns()));
-      packets = capture.take(std::chrono::milliseconds(0));
+      capture.push(planes, 2, kObsPerFrame, kObsRate, static_cast<int64_t>(os_gettime_ns()));
+      held = 0;  // the blocks' vectors are reused, as the pump reuses its one block
+      while (true) {
+        if (blocks.size() == held) blocks.emplace_back();
+        if (!capture.pop(blocks[held])) break;
+        ++held;
+      }
     });
     timed(s, [&] {
       mono.clear();
-      for (const CapturedPacket& p : packets) resampler.convert(p, mono);
+      for (size_t i = 0; i < held; ++i) resampler.convert(blocks[i], mono);
     });
     if (time_it) {
       r.capture.cpu_ns += c.cpu_ns, r.capture.wall_ns += c.wall_ns, ++r.capture.calls;
@@ -258,7 +264,7 @@ SizeResult measure_size(obs_source_t* source, int width, int height, int frames,
 }
 
 // The capture buffer's wake-up latency: OBS's audio thread pushes 1024-sample packets every
-// 21.3 ms; the worker waits in take() as AvatarWorker::pump does (20 ms steps).
+// 21.3 ms; the pump waits in pop() as AvatarWorker's pump does (20 ms steps, polling).
 struct Wake {
   double mean_ms = 0, max_ms = 0;
   int64_t packets = 0;
@@ -270,12 +276,13 @@ Wake measure_wake(int packets) {
   int64_t max_ns = 0;
   std::atomic<bool> done{false};
   std::thread worker([&] {
+    CapturedBlock block;
     while (!done) {
-      std::deque<CapturedPacket> got = capture.take(std::chrono::milliseconds(20));
-      const auto now = static_cast<int64_t>(os_gettime_ns());
-      for (const CapturedPacket& p : got) {
-        wake.wall_ns += now - p.arrival_ns;
-        max_ns = std::max(max_ns, now - p.arrival_ns);
+      for (bool got = capture.pop(block, std::chrono::milliseconds(20)); got;
+           got = capture.pop(block)) {
+        const auto now = static_cast<int64_t>(os_gettime_ns());
+        wake.wall_ns += now - block.arrival_ns;
+        max_ns = std::max(max_ns, now - block.arrival_ns);
         ++wake.calls;
       }
     }
@@ -284,8 +291,7 @@ Wake measure_wake(int packets) {
   const float* planes[2] = {zeros.data(), zeros.data()};
   auto next = std::chrono::steady_clock::now();
   for (int i = 0; i < packets; ++i) {
-    capture.push(planes, 2, SPEAKERS_STEREO, zeros.size(), kObsRate,
-                 static_cast<int64_t>(os_gettime_ns()));
+    capture.push(planes, 2, zeros.size(), kObsRate, static_cast<int64_t>(os_gettime_ns()));
     next += std::chrono::microseconds(1024 * 1000000 / kObsRate);
     std::this_thread::sleep_until(next);
   }
@@ -340,7 +346,7 @@ int run(int frames, const std::string& sizes) {
         total_cpu, total_wall, r.obs_threads_ms, r.obs_still_ms, r.obs_threads_ms - r.obs_still_ms);
   }
   std::printf(
-      "capture buffer wake-up (push on OBS's thread to take() on the worker): mean %.3f ms, "
+      "capture buffer wake-up (push on OBS's thread to pop() on the pump): mean %.3f ms, "
       "max %.3f ms over %lld packets\n",
       wake.mean_ms, wake.max_ms, static_cast<long long>(wake.packets));
   return 0;

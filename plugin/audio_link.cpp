@@ -92,7 +92,6 @@ void AudioLink::attach_locked() {
   obs_audio_info info{};
   if (obs_get_audio_info(&info)) {
     rate_ = info.samples_per_sec;
-    speakers_ = static_cast<int>(info.speakers);
     channels_ = static_cast<int>(get_audio_channels(info.speakers));
   }
   weak_ = obs_source_get_weak_source(source);
@@ -157,19 +156,15 @@ void AudioLink::on_remove(void* param, calldata* data) {
       [self](const std::string& message) { self->report(message); });
 }
 
-// OBS's capture thread, with the audio source's locks held: copy and return.
+// OBS's capture thread, with the audio source's audio_cb_mutex held: downmix into the ring and
+// return (no lock, no allocation). Muted or not: the audio is the source's own either way
+// (source_signal_audio_data, libobs/obs-source.c).
 void AudioLink::on_audio(void* param, obs_source* /*source*/, const audio_data* audio,
                          bool /*muted*/) {
   auto* self = static_cast<AudioLink*>(param);
   if (!audio || audio->frames == 0) return;
-  guarded(
-      "audio capture",
-      [&] {
-        self->capture_.push(reinterpret_cast<const float* const*>(audio->data), self->channels_,
-                            self->speakers_, audio->frames, self->rate_,
-                            static_cast<int64_t>(os_gettime_ns()));
-      },
-      [self](const std::string& message) { self->report(message); });
+  self->capture_.push(reinterpret_cast<const float* const*>(audio->data), self->channels_,
+                      audio->frames, self->rate_, static_cast<int64_t>(os_gettime_ns()));
 }
 
 }  // namespace musetalk::obs_plugin

@@ -2,11 +2,11 @@
 // The MuseTalk Avatar source's ear: the audio source it listens to, chosen by name in its
 // properties, as obs-studio's compressor sidechain does (plugins/obs-filters/compressor-filter.c).
 // Only a weak reference is kept (a removed microphone is not kept alive); the capture callback
-// copies into the CaptureBuffer and returns, also while the source is muted (the user mutes the
-// raw microphone and hears the avatar's delayed copy). Renames are followed through the global
-// "source_rename" signal (the new name goes into the avatar's own settings, so the saved scene
-// collection stays right), removal through "source_remove" / "source_destroy", and while a name
-// is set but nothing is attached, tick() looks it up again every 2 s (a scene collection may
+// downmixes into the lock-free CaptureBuffer and returns, also while the source is muted (the
+// user mutes the raw microphone and hears the avatar's delayed copy). Renames are followed through
+// the global "source_rename" signal (the new name goes into the avatar's own settings, so the saved
+// scene collection stays right), removal through "source_remove" / "source_destroy", and while a
+// name is set but nothing is attached, tick() looks it up again every 2 s (a scene collection may
 // create the avatar before its microphone).
 
 #include <functional>
@@ -26,8 +26,8 @@ class AudioLink {
  public:
   // self: the avatar source (its settings take renames); capture: where the audio goes;
   // on_note: called with note() whenever it changes (any thread, under the link's lock);
-  // on_error: called with the message of an exception a signal handler or the capture callback
-  // caught (guarded.h), on that thread. Connects the global signals.
+  // on_error: called with the message of an exception a signal handler caught (guarded.h), on
+  // that thread. Connects the global signals.
   AudioLink(obs_source* self, CaptureBuffer& capture,
             std::function<void(const std::string&)> on_note,
             std::function<void(const std::string&)> on_error);
@@ -70,7 +70,6 @@ class AudioLink {
   float since_lookup_ = 0;
   // The format of what on_audio receives: OBS's output (written only while detached).
   uint32_t rate_ = 48000;
-  int speakers_ = 2;
   int channels_ = 2;
 };
 

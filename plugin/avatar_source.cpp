@@ -74,8 +74,9 @@ void update(void* data, obs_data_t* settings) {
 }
 
 // "void get_stats(out int frames, out int audio_packets, out int audio_dropped,
-// out string status, out bool loaded)": audio_packets and audio_dropped count the packets the
-// capture callback received and those dropped from the full capture buffer.
+// out string status, out bool loaded)": audio_packets counts the capture callback's calls,
+// audio_dropped the blocks (up to 1024 samples each) the capture buffer overwrote before the
+// pump read them (capture_buffer.h).
 void get_stats(void* data, calldata_t* cd) {
   auto* s = static_cast<AvatarSource*>(data);
   guard(s, "get_stats", [&] {

@@ -357,27 +357,28 @@ void AvatarWorker::stream_once(const WorkerConfig& config) {
 
 void AvatarWorker::pump() {
   VoiceResampler resampler;
+  CapturedBlock block;
   std::vector<float> mono;
   std::vector<float> silence;
   stream::SteadyClock clock;
   uint64_t serial = 0;
   int64_t next_pts = 0;   // end of what was pushed into the current session (session clock)
-  int64_t last_real = 0;  // arrival of the last captured packet
+  int64_t last_real = 0;  // arrival of the last captured block
   while (!quit_) {
-    std::deque<CapturedPacket> packets = capture_.take(kPumpStep);
+    bool got = capture_.pop(block, kPumpStep);
     if (quit_) break;
     const int64_t now = clock.now_ns();
-    if (!packets.empty()) last_real = packets.back().arrival_ns;
     std::lock_guard<std::mutex> lock(session_mutex_);
-    if (!session_) continue;  // hidden, loading or failed: the audio is drained and dropped
-    if (session_serial_ != serial) {
+    if (session_ && session_serial_ != serial) {
       serial = session_serial_;
       next_pts = now;
     }
-    for (const CapturedPacket& p : packets) {
+    for (; got; got = capture_.pop(block)) {
+      last_real = block.arrival_ns;
+      if (!session_) continue;  // hidden, loading or failed: the audio is drained and dropped
       mono.clear();
       try {
-        resampler.convert(p, mono);
+        resampler.convert(block, mono);
       } catch (const std::exception& e) {
         set_status(error_status(e.what()));
         continue;
@@ -386,11 +387,11 @@ void AvatarWorker::pump() {
       const auto duration = static_cast<int64_t>(mono.size()) * 1000000000 / 16000;
       // Stamped by arrival on the session's clock: a gap (a removed or paused source) then
       // reads as silence in the session's ring (stream/audio_ring.h).
-      const int64_t pts = p.arrival_ns - duration;
+      const int64_t pts = block.arrival_ns - duration;
       session_->push_audio(pts, mono.data(), mono.size());
       next_pts = std::max(next_pts, pts + duration);
     }
-    if (now - last_real > kSilenceAfterNs) {
+    if (session_ && now - last_real > kSilenceAfterNs) {
       const int64_t until = now - kSilenceMarginNs;
       const int64_t count = (until - next_pts) * 16000 / 1000000000;
       if (count > 0) {

@@ -1,66 +1,62 @@
 #include "capture_buffer.h"
 
 #include <algorithm>
+#include <thread>
 
 namespace musetalk::obs_plugin {
 namespace {
 
-int64_t duration_ns(const CapturedPacket& p) {
-  return p.rate == 0 ? 0 : static_cast<int64_t>(p.frames) * 1000000000 / p.rate;
-}
+// How often pop() looks for a block: well under a video frame, and a few wake-ups per OBS audio
+// tick (21.3 ms at 48 kHz) at most.
+constexpr auto kPollStep = std::chrono::milliseconds(2);
 
 }  // namespace
 
-CaptureBuffer::CaptureBuffer(int64_t max_ns) : max_ns_(max_ns) {}
-
-void CaptureBuffer::push(const float* const* planes, int channels, int speakers, size_t frames,
-                         uint32_t rate, int64_t arrival_ns) {
-  if (channels <= 0 || frames == 0 || rate == 0) return;
-  CapturedPacket p;
-  p.arrival_ns = arrival_ns;
-  p.rate = rate;
-  p.speakers = speakers;
-  p.channels = channels;
-  p.frames = frames;
-  p.planes.resize(static_cast<size_t>(channels) * frames);
-  for (int c = 0; c < channels; ++c) {
-    float* out = p.planes.data() + static_cast<size_t>(c) * frames;
-    if (planes[c]) {
-      std::copy(planes[c], planes[c] + frames, out);
-    } else {
-      std::fill(out, out + frames, 0.0f);
-    }
-  }
-  ++packets_;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    held_ns_ += duration_ns(p);
-    queue_.push_back(std::move(p));
-    while (held_ns_ > max_ns_ && queue_.size() > 1) {
-      held_ns_ -= duration_ns(queue_.front());
-      queue_.pop_front();
-      ++dropped_;
-    }
-  }
-  ready_.notify_one();
+CaptureBuffer::CaptureBuffer(size_t blocks)
+    : ring_(blocks, kBlockFrames, 1), mono_(new float[kBlockFrames]) {
+  static_assert(std::atomic<uint32_t>::is_always_lock_free, "the callback must not lock");
+  static_assert(std::atomic<int64_t>::is_always_lock_free, "the callback must not lock");
 }
 
-std::deque<CapturedPacket> CaptureBuffer::take(std::chrono::milliseconds timeout) {
-  std::deque<CapturedPacket> out;
-  std::unique_lock<std::mutex> lock(mutex_);
-  ready_.wait_for(lock, timeout, [&] { return !queue_.empty() || woken_; });
-  woken_ = false;
-  out.swap(queue_);
-  held_ns_ = 0;
-  return out;
+void CaptureBuffer::push(const float* const* planes, int channels, size_t frames, uint32_t rate,
+                         int64_t arrival_ns) noexcept {
+  packets_.fetch_add(1, std::memory_order_relaxed);
+  if (!planes || channels <= 0 || frames == 0 || rate == 0) return;
+  rate_.store(rate, std::memory_order_relaxed);  // published by the ring's release store
+  const float scale = 1.0f / static_cast<float>(channels);
+  for (size_t first = 0; first < frames; first += kBlockFrames) {
+    const size_t count = std::min<size_t>(kBlockFrames, frames - first);
+    std::fill(mono_.get(), mono_.get() + count, 0.0f);
+    for (int c = 0; c < channels; ++c) {
+      const float* in = planes[c];
+      if (!in) continue;
+      for (size_t i = 0; i < count; ++i) mono_[i] += in[first + i];
+    }
+    for (size_t i = 0; i < count; ++i) mono_[i] *= scale;
+    live::CaptureBlockInfo info;
+    const size_t after = frames - first - count;  // samples that arrived with this block
+    info.steady_ns = arrival_ns - static_cast<int64_t>(after * 1000000000 / rate);
+    ring_.push(mono_.get(), static_cast<int>(count), info);
+  }
 }
 
-void CaptureBuffer::wake() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    woken_ = true;
+bool CaptureBuffer::pop(CapturedBlock& block, std::chrono::milliseconds wait) {
+  block.samples.resize(kBlockFrames);
+  live::CaptureBlockInfo info;
+  const auto deadline = std::chrono::steady_clock::now() + wait;
+  while (!ring_.pop(block.samples.data(), info)) {
+    const auto now = std::chrono::steady_clock::now();
+    if (woken_.exchange(false, std::memory_order_relaxed) || now >= deadline) {
+      block.samples.clear();
+      return false;
+    }
+    std::this_thread::sleep_for(
+        std::min<std::chrono::steady_clock::duration>(kPollStep, deadline - now));
   }
-  ready_.notify_all();
+  block.samples.resize(static_cast<size_t>(info.frames));
+  block.arrival_ns = info.steady_ns;
+  block.rate = rate_.load(std::memory_order_relaxed);
+  return true;
 }
 
 }  // namespace musetalk::obs_plugin

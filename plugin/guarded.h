@@ -1,9 +1,10 @@
 #pragma once
 // The MuseTalk Avatar source's C boundary: every function OBS calls (obs_source_info callbacks,
-// signal handlers, the audio capture callback, the proc handler) and both thread bodies run
-// their code through guarded(), so no C++ exception ever unwinds into libobs (a C library: an
-// exception leaving a callback or a thread body ends OBS in std::terminate). A failure is logged
-// with blog(LOG_ERROR) and handed to on_error, which puts it in the status line.
+// signal handlers, the proc handler) and both thread bodies run their code through guarded(), so
+// no C++ exception ever unwinds into libobs (a C library: an exception leaving a callback or a
+// thread body ends OBS in std::terminate). A failure is logged with blog(LOG_ERROR) and handed to
+// on_error, which puts it in the status line. The audio capture callback calls only noexcept
+// code (CaptureBuffer::push), so it needs none.
 
 #include <obs-module.h>
 

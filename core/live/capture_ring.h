@@ -6,7 +6,9 @@
 // data (a seqlock, as in Boehm, "Can seqlocks get along with programming language memory
 // models?", MSPC 2012), so a block overwritten while the consumer copied it is detected and
 // dropped rather than delivered torn. Every field is a lock-free atomic, so there is no data race
-// even then. Internal to mic_input.cpp; header-only.
+// even then. Header-only and standard-library-only: mic_input.cpp uses it, and so does the OBS
+// source's capture buffer (plugin/capture_buffer.h), which includes it without linking
+// musetalk_live.
 
 #include <algorithm>
 #include <atomic>
