@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 #include <util/platform.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdarg>
 #include <cstdio>
@@ -345,6 +346,111 @@ const fs::path& tiny_models_dir() {
   }();
   (void)written;
   return dir.path();
+}
+
+const fs::path& latents_avatar_dir() {
+  static TempDir dir;
+  static const fs::path avatar = [] {
+    const fs::path out = dir.path() / "avatar";
+    const std::string command = std::string("'") + MUSETALK_MAKE_LATENTS_AVATAR + "' '" +
+                                tiny_models_dir().string() + "' '" + sample_dir() + "/avatar' '" +
+                                out.string() + "'";
+    if (std::system(command.c_str()) != 0) {
+      throw std::runtime_error(std::string(MUSETALK_MAKE_LATENTS_AVATAR) + " failed");
+    }
+    return out;
+  }();
+  return avatar;
+}
+
+std::string running_settings(const std::string& audio_source, const std::string& extra) {
+  return "{\"avatar_dir\": " + quoted(latents_avatar_dir().string()) +
+         ", \"models_dir\": " + quoted(tiny_models_dir().string()) +
+         ", \"audio_source\": " + quoted(audio_source) +
+         ", \"device\": \"cpu\", \"precision\": \"fp32\"" + extra + "}";
+}
+
+long long status_drops(const std::string& status) {
+  std::smatch match;
+  static const std::regex drops(R"(, ([0-9]+) drops)");
+  return std::regex_search(status, match, drops) ? std::stoll(match[1].str()) : -1;
+}
+
+OutputCapture::OutputCapture(float loud) : loud_(loud) {
+  video_scale_info video = {};
+  video.format = VIDEO_FORMAT_I420;
+  video.width = 640;
+  video.height = 360;
+  audio_convert_info audio = {};
+  audio.samples_per_sec = kSampleRate;
+  audio.format = AUDIO_FORMAT_FLOAT_PLANAR;
+  audio.speakers = SPEAKERS_STEREO;
+  obs_add_raw_video_callback(&video, on_video, this);
+  obs_add_raw_audio_callback(0, &audio, on_audio, this);
+}
+
+OutputCapture::~OutputCapture() {
+  obs_remove_raw_audio_callback(0, on_audio, this);
+  obs_remove_raw_video_callback(on_video, this);
+}
+
+void OutputCapture::on_video(void* param, video_data* frame) {
+  auto* c = static_cast<OutputCapture*>(param);
+  double sum = 0;
+  int n = 0;
+  for (int y = 200; y < 260; ++y) {
+    for (int x = 130; x < 210; ++x, ++n) sum += frame->data[0][y * frame->linesize[0] + x];
+  }
+  std::lock_guard<std::mutex> lock(c->mutex_);
+  c->frames_.push_back({frame->timestamp, sum / n});
+}
+
+void OutputCapture::on_audio(void* param, size_t, audio_data* packet) {
+  auto* c = static_cast<OutputCapture*>(param);
+  const float* left = reinterpret_cast<const float*>(packet->data[0]);
+  Packet p = {packet->timestamp, 0.0f, 0};
+  for (uint32_t i = 0; i < packet->frames; ++i) {
+    const float a = std::abs(left[i]);
+    p.peak = std::max(p.peak, a);
+    if (p.loud_ns == 0 && a > c->loud_) {
+      p.loud_ns = packet->timestamp + uint64_t{i} * 1000000000ull / kSampleRate;
+    }
+  }
+  std::lock_guard<std::mutex> lock(c->mutex_);
+  c->packets_.push_back(p);
+}
+
+std::vector<OutputCapture::Frame> OutputCapture::frames() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return frames_;
+}
+
+std::vector<OutputCapture::Packet> OutputCapture::packets() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return packets_;
+}
+
+uint64_t OutputCapture::first_loud_ns(uint64_t from_ns) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (const Packet& p : packets_) {
+    if (p.loud_ns != 0 && p.loud_ns >= from_ns) return p.loud_ns;
+  }
+  return 0;
+}
+
+uint64_t OutputCapture::last_frame_ns() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return frames_.empty() ? 0 : frames_.back().timestamp_ns;
+}
+
+void OutputCapture::clear() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  frames_.clear();
+  packets_.clear();
+}
+
+bool like_any(const std::vector<double>& idle, double luma) {
+  return std::any_of(idle.begin(), idle.end(), [&](double l) { return std::abs(l - luma) < 0.5; });
 }
 
 // A JSON string literal (the paths here are the test's own: no control characters).

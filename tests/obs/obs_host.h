@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -141,5 +142,65 @@ std::string source_string_setting(obs_source_t* source, const char* key);
 // The folder of a tiny model set (tests/tiny_model_set.h), written once per process by the
 // write_tiny_models tool; throws std::runtime_error when that fails.
 const std::filesystem::path& tiny_models_dir();
+
+// The avatar the tests run: the repository's sample avatar (data/sample/avatar, which ships
+// without latents) as a native avatar with the VAE latents of tiny_models_dir()'s VAE, as
+// `musetalk avatar create` writes them. Every real avatar has its latents (native, upstream
+// MuseTalk, LiveTalking) and the plugin loads them instead of running the VAE encoder itself.
+// Made once per process by the make_latents_avatar tool into a temporary folder removed at exit;
+// throws std::runtime_error when that fails.
+const std::filesystem::path& latents_avatar_dir();
+
+// JSON settings for an avatar source running latents_avatar_dir() with the tiny model set on the
+// CPU in fp32, listening to `audio_source`; `extra` (", \"key\": value...") adds settings.
+std::string running_settings(const std::string& audio_source, const std::string& extra = "");
+
+// The drop count the running status line reports ("..., D drops"), or -1.
+long long status_drops(const std::string& status);
+
+// OBS's output as its raw callbacks see it while the object lives (obs_add_raw_video_callback on
+// I420 frames of the host's 640x360 video, obs_add_raw_audio_callback on mix 0): per frame, its
+// timestamp and the mean luma of the sample avatar's mouth (the avatar is drawn unscaled at the
+// top left: face box x 112-228, y 131-265 in data/sample/avatar/avatar.json); per audio packet,
+// its timestamp, its peak and the time of its first sample louder than `loud`. Needs the host's
+// video (ObsHost::enable_video).
+class OutputCapture {
+ public:
+  struct Frame {
+    uint64_t timestamp_ns;
+    double mouth_luma;
+  };
+  struct Packet {
+    uint64_t timestamp_ns;
+    float peak;        // of the left channel
+    uint64_t loud_ns;  // the first sample above `loud`; 0: none
+  };
+
+  explicit OutputCapture(float loud = 0.05f);
+  ~OutputCapture();
+  OutputCapture(const OutputCapture&) = delete;
+  OutputCapture& operator=(const OutputCapture&) = delete;
+
+  std::vector<Frame> frames() const;
+  std::vector<Packet> packets() const;
+  // The first sample above `loud` at or after from_ns; 0: none yet.
+  uint64_t first_loud_ns(uint64_t from_ns = 0) const;
+  // The timestamp of the last frame; 0: none yet.
+  uint64_t last_frame_ns() const;
+  // Forgets what was seen so far.
+  void clear();
+
+ private:
+  static void on_video(void* param, video_data* frame);
+  static void on_audio(void* param, size_t mix, audio_data* packet);
+
+  const float loud_;
+  mutable std::mutex mutex_;
+  std::vector<Frame> frames_;
+  std::vector<Packet> packets_;
+};
+
+// Whether `luma` is within 0.5 of one of `idle`: the mouth of an idle (cycle) frame.
+bool like_any(const std::vector<double>& idle, double luma);
 
 }  // namespace musetalk::test::obs

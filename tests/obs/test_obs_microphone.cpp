@@ -1,9 +1,10 @@
 // The MuseTalk Avatar OBS source end to end from a microphone (issue 12): a private PulseAudio
 // server (tests/live/pulse_server.h) whose null sink "fakemic" is the microphone, OBS's own
 // PulseAudio capture source (the system module linux-pulseaudio, source "pulse_input_capture")
-// recording its monitor, and the avatar listening to that source. The sample voice played into
-// the fake microphone makes speech frames come out of OBS's video output, with the voice in its
-// audio mix; the silence before and after it makes idle (cycle) frames.
+// recording its monitor, and the avatar (the sample with latents, obs_host.h latents_avatar_dir)
+// listening to that source. The sample voice played into the fake microphone makes speech frames
+// come out of OBS's video output, with the voice in its audio mix; the silence before and after
+// it makes idle (cycle) frames.
 #include <gtest/gtest.h>
 #include <util/platform.h>
 
@@ -13,7 +14,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -50,61 +50,6 @@ std::string open_pulse_module() {
   return problem;
 }
 
-// What OBS's raw video and audio callbacks saw.
-struct Capture {
-  std::mutex mutex;
-  std::vector<std::pair<uint64_t, double>> video;  // timestamp (ns), mean luma of the mouth
-  std::vector<std::pair<uint64_t, float>> audio;   // timestamp (ns), peak of the packet in mix 0
-};
-
-void on_video(void* param, video_data* frame) {
-  auto* c = static_cast<Capture*>(param);
-  // The mouth: the sample avatar is drawn unscaled at the top left (face box x 112-228,
-  // y 131-265 in data/sample/avatar/avatar.json).
-  double sum = 0;
-  int n = 0;
-  for (int y = 200; y < 260; ++y) {
-    for (int x = 130; x < 210; ++x, ++n) sum += frame->data[0][y * frame->linesize[0] + x];
-  }
-  std::lock_guard<std::mutex> lock(c->mutex);
-  c->video.emplace_back(frame->timestamp, sum / n);
-}
-
-void on_audio(void* param, size_t, audio_data* packet) {
-  auto* c = static_cast<Capture*>(param);
-  const float* left = reinterpret_cast<const float*>(packet->data[0]);
-  float peak = 0;
-  for (uint32_t i = 0; i < packet->frames; ++i) peak = std::max(peak, std::abs(left[i]));
-  std::lock_guard<std::mutex> lock(c->mutex);
-  c->audio.emplace_back(packet->timestamp, peak);
-}
-
-// Registers the raw callbacks for its lifetime.
-class RawCallbacks {
- public:
-  explicit RawCallbacks(Capture* capture) : capture_(capture) {
-    video_scale_info video = {};
-    video.format = VIDEO_FORMAT_I420;
-    video.width = 640;
-    video.height = 360;
-    audio_convert_info audio = {};
-    audio.samples_per_sec = kSampleRate;
-    audio.format = AUDIO_FORMAT_FLOAT_PLANAR;
-    audio.speakers = SPEAKERS_STEREO;
-    obs_add_raw_video_callback(&video, on_video, capture_);
-    obs_add_raw_audio_callback(0, &audio, on_audio, capture_);
-  }
-  ~RawCallbacks() {
-    obs_remove_raw_audio_callback(0, on_audio, capture_);
-    obs_remove_raw_video_callback(on_video, capture_);
-  }
-  RawCallbacks(const RawCallbacks&) = delete;
-  RawCallbacks& operator=(const RawCallbacks&) = delete;
-
- private:
-  Capture* capture_;
-};
-
 TEST(ObsMicrophone, FakeMicrophoneDrivesTheAvatarThroughPulseInputCapture) {
   std::string reason;
   if (!module_file_exists(&reason)) GTEST_SKIP() << reason;
@@ -127,20 +72,14 @@ TEST(ObsMicrophone, FakeMicrophoneDrivesTheAvatarThroughPulseInputCapture) {
       << "linux-pulseaudio registered no " << kPulseInputId;
   const auto test_start = std::chrono::steady_clock::now();
 
-  Capture capture;
   {
     // The callbacks run before the avatar is on the program, so OBS's output starts black and
     // the avatar's first frame is the first rendered frame that differs from it.
-    RawCallbacks callbacks(&capture);
+    OutputCapture capture;
     SourceRef mic =
         create_source(kPulseInputId, "Fake Microphone", "{\"device_id\": \"fakemic.monitor\"}");
     ASSERT_TRUE(mic);
-    SourceRef avatar = create_source(
-        kSourceId, "Mic Avatar",
-        "{\"avatar_dir\": " + quoted(sample_dir() + "/avatar") +
-            ", \"models_dir\": " + quoted(tiny_models_dir().string()) +
-            ", \"audio_source\": \"Fake Microphone\", \"device\": \"cpu\", \"precision\": "
-            "\"fp32\"}");
+    SourceRef avatar = create_source(kSourceId, "Mic Avatar", running_settings("Fake Microphone"));
     ASSERT_TRUE(avatar);
     obs_set_output_source(0, avatar.get());
     struct OffProgram {
@@ -182,9 +121,10 @@ TEST(ObsMicrophone, FakeMicrophoneDrivesTheAvatarThroughPulseInputCapture) {
     // for 20 of them.
     const uint64_t silence_from_ns = speech_end_ns + (uint64_t(latency_ms) + 1000) * 1000000ull;
     auto frames_after = [&](uint64_t from_ns) {
-      std::lock_guard<std::mutex> lock(capture.mutex);
-      return std::count_if(capture.video.begin(), capture.video.end(),
-                           [&](const auto& f) { return f.first >= from_ns; });
+      const std::vector<OutputCapture::Frame> frames = capture.frames();
+      return std::count_if(frames.begin(), frames.end(), [&](const OutputCapture::Frame& f) {
+        return f.timestamp_ns >= from_ns;
+      });
     };
     const bool silence_seen = wait_until([&] { return frames_after(silence_from_ns) >= 20; },
                                          milliseconds(latency_ms + 4000));
@@ -198,31 +138,28 @@ TEST(ObsMicrophone, FakeMicrophoneDrivesTheAvatarThroughPulseInputCapture) {
                            milliseconds(2000)))
         << "no idle frames in silence; " << get_stats(avatar.get()).status;
 
-    std::lock_guard<std::mutex> lock(capture.mutex);
-    ASSERT_FALSE(capture.video.empty());
+    const std::vector<OutputCapture::Frame> video = capture.frames();
+    ASSERT_FALSE(video.empty());
     // The avatar's frames: from the first rendered frame that is not the empty output.
-    const double empty = capture.video.front().second;
-    const auto first_avatar =
-        std::find_if(capture.video.begin(), capture.video.end(),
-                     [&](const auto& f) { return std::abs(f.second - empty) > 0.5; });
+    const double empty = video.front().mouth_luma;
+    const auto first_avatar = std::find_if(video.begin(), video.end(), [&](const auto& f) {
+      return std::abs(f.mouth_luma - empty) > 0.5;
+    });
     // The idle cycle: its first 15 rendered frames (0.5 s of the silence before the voice).
-    ASSERT_GE(capture.video.end() - first_avatar, 15) << "the avatar's frames never showed";
+    ASSERT_GE(video.end() - first_avatar, 15) << "the avatar's frames never showed";
     std::vector<double> idle;
-    for (auto f = first_avatar; f != first_avatar + 15; ++f) idle.push_back(f->second);
-    auto like_idle = [&](double luma) {
-      return std::any_of(idle.begin(), idle.end(),
-                         [&](double l) { return std::abs(l - luma) < 0.5; });
-    };
+    for (auto f = first_avatar; f != first_avatar + 15; ++f) idle.push_back(f->mouth_luma);
     size_t speech_frames = 0, final_frames = 0, final_idle = 0;
-    for (auto f = first_avatar; f != capture.video.end(); ++f) {
-      if (!like_idle(f->second)) ++speech_frames;
-      if (f->first >= silence_from_ns) {
+    for (auto f = first_avatar; f != video.end(); ++f) {
+      if (!like_any(idle, f->mouth_luma)) ++speech_frames;
+      if (f->timestamp_ns >= silence_from_ns) {
         ++final_frames;
-        if (like_idle(f->second)) ++final_idle;
+        if (like_any(idle, f->mouth_luma)) ++final_idle;
       }
     }
     float voice_peak = 0;
-    for (const auto& [ts, peak] : capture.audio) voice_peak = std::max(voice_peak, peak);
+    for (const OutputCapture::Packet& p : capture.packets())
+      voice_peak = std::max(voice_peak, p.peak);
     const double wall_s =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - test_start).count();
     std::printf(

@@ -1,7 +1,10 @@
 // The MuseTalk Avatar OBS source (plugin/) inside real libobs under Xvfb (obs_host.h): the module
-// registers its source, a bad avatar folder is an error in the status, the audio source is
-// followed through rename and removal, create/destroy does not leak, a comma-decimal host locale
-// changes no number, and a test audio source makes the avatar produce frames and its voice.
+// registers its source, a bad avatar folder (or one without latents) is an error in the status,
+// the audio source is followed through rename and removal and heard when muted, a hidden source
+// drains its audio without inference, create/destroy does not leak (also mid-load), a
+// comma-decimal host locale changes no number, and a test audio source makes the avatar produce
+// frames and its voice within one frame of each other. The avatar is the repository's sample with
+// VAE latents (obs_host.h latents_avatar_dir).
 #include <gtest/gtest.h>
 #include <util/platform.h>
 
@@ -10,6 +13,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <mutex>
 #include <regex>
 #include <string>
@@ -39,18 +43,6 @@ class ObsSourceTest : public ::testing::Test {
     ASSERT_EQ(video, "");
   }
 };
-
-std::string sample_avatar_dir() {
-  return sample_dir() + "/avatar";
-}
-
-// Settings for an avatar on the CPU in fp32 (the tiny model set and the repository's sample).
-std::string running_settings(const std::string& audio_source, const std::string& extra = "") {
-  return "{\"avatar_dir\": " + quoted(sample_avatar_dir()) +
-         ", \"models_dir\": " + quoted(tiny_models_dir().string()) +
-         ", \"audio_source\": " + quoted(audio_source) +
-         ", \"device\": \"cpu\", \"precision\": \"fp32\"" + extra + "}";
-}
 
 // The properties' status line: the OBS_TEXT_INFO property "status", whose text OBS's properties
 // view takes from the setting of that name. "" without one; `is_error`: shown as an error.
@@ -152,6 +144,41 @@ TEST_F(ObsSourceTest, BadAvatarFolderIsAnErrorInTheStatus) {
       milliseconds(15000)))
       << "status: " << stats.status;
   EXPECT_EQ(stats.status.rfind("Error: ", 0), 0u) << stats.status;
+}
+
+// An avatar without latents (the repository's sample, as it ships) is refused with an error that
+// names the command making one with them: the plugin loads no VAE encoder (nor the OpenCV and
+// FFmpeg code that decodes and crops for it), and every real avatar has its latents.
+// DISABLED_ until the module requires latents (it still makes them with the VAE for now).
+TEST_F(ObsSourceTest, DISABLED_AvatarWithoutLatentsIsAnErrorNamingAvatarCreate) {
+  const std::string sample = sample_dir() + "/avatar";
+  ASSERT_FALSE(std::filesystem::exists(sample + "/latents.safetensors"));
+  SourceRef mic = create_source(kTestAudioId, "No Latents Mic");
+  SourceRef avatar =
+      create_source(kSourceId, "No Latents Avatar",
+                    "{\"avatar_dir\": " + quoted(sample) +
+                        ", \"models_dir\": " + quoted(tiny_models_dir().string()) +
+                        ", \"audio_source\": \"No Latents Mic\", \"device\": \"cpu\", "
+                        "\"precision\": \"fp32\"}");
+  ASSERT_TRUE(avatar);
+  OnProgram shown(avatar.get());
+  AvatarStats stats;
+  EXPECT_TRUE(wait_until(
+      [&] {
+        stats = get_stats(avatar.get());
+        return stats.loaded || stats.status.rfind("Error: ", 0) == 0;
+      },
+      milliseconds(20000)))
+      << "status: " << stats.status;
+  EXPECT_FALSE(stats.loaded) << "an avatar without latents loaded: " << stats.status;
+  EXPECT_EQ(stats.status.rfind("Error: ", 0), 0u) << stats.status;
+  EXPECT_TRUE(contains(stats.status, "musetalk avatar create"))
+      << "the error does not say how to make an avatar with latents: " << stats.status;
+  EXPECT_TRUE(contains(stats.status, sample)) << "the error names the avatar: " << stats.status;
+  bool shown_as_error = false;
+  EXPECT_EQ(properties_status(avatar.get(), &shown_as_error), stats.status);
+  EXPECT_TRUE(shown_as_error);
+  EXPECT_EQ(get_stats(avatar.get()).frames, 0) << "frames from an avatar that failed to load";
 }
 
 TEST_F(ObsSourceTest, FollowsRenameAndRemovalOfTheAudioSource) {
