@@ -8,48 +8,11 @@
 
 #include "files/atomic_file.h"
 #include "files/error.h"
-#include "files/file_source.h"
 
 namespace musetalk::media {
-namespace {
-
-const char* const kDamagedFix = "the avatar folder is damaged: create or import it again";
-
-// The 8-byte PNG signature (PNG specification, 5.2).
-bool has_png_signature(const std::vector<uint8_t>& bytes) {
-  static const uint8_t kSignature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-  return bytes.size() >= sizeof kSignature &&
-         std::memcmp(bytes.data(), kSignature, sizeof kSignature) == 0;
-}
-
-}  // namespace
 
 Image read_png(const std::string& path, int channels) {
-  if (channels != 1 && channels != 3) {
-    throw Error(path, "cannot be read with " + std::to_string(channels) + " channels",
-                "ask for 3 (BGR) or 1 (grey)");
-  }
-  std::vector<uint8_t> bytes = files::read_whole_file(path);
-  // Only PNGs: imdecode would take any format OpenCV knows, and the avatar layout names PNGs.
-  if (!has_png_signature(bytes)) throw Error(path, "not a readable PNG image", kDamagedFix);
-  cv::Mat mat;
-  try {
-    const cv::Mat encoded(1, static_cast<int>(bytes.size()), CV_8UC1, bytes.data());
-    mat = cv::imdecode(encoded, channels == 1 ? cv::IMREAD_GRAYSCALE : cv::IMREAD_COLOR);
-  } catch (const cv::Exception& e) {
-    throw Error(path, "not a readable PNG image (" + e.msg + ")", kDamagedFix);
-  }
-  if (mat.empty() || mat.depth() != CV_8U || mat.channels() != channels) {
-    throw Error(path, "not a readable PNG image (damaged or truncated)", kDamagedFix);
-  }
-  Image img;
-  img.width = mat.cols;
-  img.height = mat.rows;
-  img.channels = channels;
-  const size_t row = static_cast<size_t>(img.width) * channels;
-  img.pixels.resize(row * img.height);
-  for (int y = 0; y < img.height; ++y) std::memcpy(img.pixels.data() + row * y, mat.ptr(y), row);
-  return img;
+  return avatar::read_png_image(path, channels);
 }
 
 namespace {

@@ -1,23 +1,24 @@
 #pragma once
-// PNG images (avatar frames and masks, --frames-dir output) through OpenCV's imgcodecs, as
-// upstream reads and writes them (MuseTalk scripts/realtime_inference.py: cv2.imread,
-// cv2.imwrite); and the edge padding of BGR frames for encoders and devices that need a larger
-// size.
+// PNG images (avatar frames and masks, --frames-dir output) as upstream reads and writes them
+// (MuseTalk scripts/realtime_inference.py: cv2.imread, cv2.imwrite): read with the libpng decoder
+// of avatar/png_image.h, which gives cv2.imread's pixels, written through OpenCV's imgcodecs; and
+// the edge padding of BGR frames for encoders and devices that need a larger size.
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "avatar/png_image.h"
+
 namespace musetalk::media {
 
-struct Image {
-  int width = 0, height = 0, channels = 0;  // 3: BGR interleaved, 1: grey
-  std::vector<uint8_t> pixels;              // row-major, no padding
-};
+// width, height, channels (3: BGR interleaved, 1: grey), pixels (row-major, no padding).
+using Image = avatar::Image;
 
 // Reads a PNG as BGR (channels 3, cv2.IMREAD_COLOR: grey is replicated, alpha dropped, 16-bit
-// scaled to 8) or grey (channels 1, cv2.IMREAD_GRAYSCALE: colour converted to luma). Throws
-// musetalk::Error naming the file when it is missing, not a PNG, damaged or truncated.
+// stripped to 8) or grey (channels 1, cv2.IMREAD_GRAYSCALE: colour converted to luma), with
+// avatar::read_png_image. Throws musetalk::Error naming the file when it is missing, not a PNG,
+// damaged or truncated.
 Image read_png(const std::string& path, int channels);
 
 // Writes BGR pixels (rows `stride` bytes apart) as a lossless RGB PNG, atomically (complete or
