@@ -26,6 +26,7 @@
 #include "model/cpu_blas.h"
 #include "model/model_set.h"
 #include "model/runtime_options.h"
+#include "pipeline/png_avatar_images.h"
 #include "pipeline/render_pipeline.h"
 #include "torch_io/state_dict.h"
 
@@ -79,7 +80,7 @@ int run(const Options& o) {
   pipeline::RenderSettings settings;
   settings.fps = avatar.fps;
   settings.batch = o.batch;
-  adapters::PngAvatarImages images(avatar, device);
+  pipeline::PngAvatarImages images(avatar, device);
   pipeline::RenderStats stats;
   {
     adapters::VideoFileSink sink(out.string(), avatar.frame_width, avatar.frame_height,

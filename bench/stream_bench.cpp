@@ -21,7 +21,6 @@
 #include <thread>
 
 #include "adapters/avatar_latents.h"
-#include "adapters/file_adapters.h"
 #include "audio/audio_features.h"
 #include "avatar/avatar.h"
 #include "bench_common.h"
@@ -30,6 +29,7 @@
 #include "media/ffmpeg_util.h"
 #include "model/model_set.h"
 #include "model/runtime_options.h"
+#include "pipeline/png_avatar_images.h"
 #include "stream/sliding_features.h"
 #include "stream/stream_session.h"
 
@@ -65,7 +65,7 @@ std::shared_ptr<const stream::SessionAvatar> load_avatar(const std::string& path
                               ? to_torch(avatar.latents)
                               : adapters::make_avatar_latents(
                                     models.vae, models.vae_config.scaling_factor, avatar, 4, {});
-  adapters::PngAvatarImages images(avatar, torch::kCPU);
+  pipeline::PngAvatarImages images(avatar, torch::kCPU);
   return stream::SessionAvatar::load(avatar, images, latents, models.device, models.dtype,
                                      models.device);
 }

@@ -7,7 +7,6 @@
 #include <vector>
 
 #include "adapters/avatar_latents.h"
-#include "adapters/file_adapters.h"
 #include "avatar/avatar.h"
 #include "files/error.h"
 #include "guarded.h"
@@ -15,6 +14,7 @@
 #include "model/model_set.h"
 #include "model/runtime_options.h"
 #include "obs_frame_output.h"
+#include "pipeline/png_avatar_images.h"
 #include "status_line.h"
 #include "stream/clock.h"
 #include "stream/session_avatar.h"
@@ -275,7 +275,7 @@ bool AvatarWorker::prepare(const WorkerConfig& config) {
                                               4, {});
     }
     if (quit_) return false;
-    adapters::PngAvatarImages images(avatar, torch::kCPU);
+    pipeline::PngAvatarImages images(avatar, torch::kCPU);
     l.avatar = stream::SessionAvatar::load(avatar, images, latents, models.device, models.dtype,
                                            models.device);
     l.avatar_dir = config.avatar_dir;

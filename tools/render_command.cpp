@@ -16,6 +16,7 @@
 #include "model/cpu_blas.h"
 #include "model/model_set.h"
 #include "model/runtime_options.h"
+#include "pipeline/png_avatar_images.h"
 #include "progress.h"
 #include "render_inputs.h"
 #include "stream/session_avatar.h"
@@ -100,11 +101,11 @@ int render_command(const RenderOptions& o) {
   // (stream/session_avatar.h); a larger one is read frame by frame.
   std::unique_ptr<pipeline::AvatarImages> images;
   if (stream::SessionAvatar::decoded_bytes(avatar) <= stream::kDefaultAvatarBudgetBytes) {
-    adapters::PngAvatarImages files(avatar, torch::kCPU);
+    pipeline::PngAvatarImages files(avatar, torch::kCPU);
     images = std::make_unique<stream::DecodedAvatarImages>(stream::SessionAvatar::load(
         avatar, files, to_torch(avatar.latents), device, dtype, device));
   } else {
-    images = std::make_unique<adapters::PngAvatarImages>(avatar, device);
+    images = std::make_unique<pipeline::PngAvatarImages>(avatar, device);
   }
   adapters::VideoFileSink sink(o.out, avatar.frame_width, avatar.frame_height, settings.fps, o.crf,
                                o.audio, o.frames_dir);

@@ -11,7 +11,6 @@
 #include <filesystem>
 
 #include "adapters/avatar_latents.h"
-#include "adapters/file_adapters.h"
 #include "avatar/avatar.h"
 #include "commands.h"
 #include "files/byte_units.h"
@@ -26,6 +25,7 @@
 #include "live/voice_output.h"
 #include "media/audio_decoder.h"
 #include "model/model_set.h"
+#include "pipeline/png_avatar_images.h"
 #include "progress.h"
 #include "render_inputs.h"
 #include "stream/stream_session.h"
@@ -237,7 +237,7 @@ int stream_command(const StreamOptions& o) {
   }
   std::shared_ptr<const stream::SessionAvatar> session_avatar;
   {
-    adapters::PngAvatarImages images(avatar, torch::kCPU);
+    pipeline::PngAvatarImages images(avatar, torch::kCPU);
     session_avatar = stream::SessionAvatar::load(avatar, images, latents, models.device,
                                                  models.dtype, models.device);
   }

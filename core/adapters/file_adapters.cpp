@@ -16,13 +16,6 @@ namespace {
 
 constexpr int kVoiceRate = 16000;  // the engine's audio: 16 kHz mono float
 
-torch::Tensor image_tensor(const media::Image& img, torch::Device device) {
-  std::vector<int64_t> shape = {img.height, img.width};
-  if (img.channels > 1) shape.push_back(img.channels);
-  return torch::from_blob(const_cast<uint8_t*>(img.pixels.data()), shape, torch::kUInt8)
-      .to(device, /*non_blocking=*/false, /*copy=*/true);
-}
-
 std::string numbered_png(const std::string& dir, int64_t i) {
   char name[32];
   std::snprintf(name, sizeof name, "%08lld.png", static_cast<long long>(i));
@@ -76,17 +69,6 @@ std::string frames_staging_dir(const std::string& frames_dir) {
   fs::path p(frames_dir);
   while (!p.has_filename() && p.has_relative_path()) p = p.parent_path();  // "out/frames/"
   return p.string() + ".partial";
-}
-
-PngAvatarImages::PngAvatarImages(const avatar::Avatar& avatar, torch::Device device)
-    : avatar_(avatar), device_(device) {}
-
-torch::Tensor PngAvatarImages::frame(int j) {
-  return image_tensor(media::read_png(avatar_.frame_files.at(j), 3), device_);
-}
-
-torch::Tensor PngAvatarImages::mask(int j) {
-  return image_tensor(media::read_png(avatar_.mask_files.at(j), 1), device_);
 }
 
 VideoFileSink::VideoFileSink(const std::string& out_path, int width, int height, int fps, int crf,

@@ -1,7 +1,8 @@
 #pragma once
-// The render pipeline's ends on disk: the avatar's PNG frames and masks as device tensors, the
-// voice decoded from any audio or video file as it is needed, and finished frames into an MP4
-// (and optionally numbered PNGs). Output appears only on finish().
+// The render pipeline's ends on disk that need FFmpeg or OpenCV: the voice decoded from any audio
+// or video file as it is needed, and finished frames into an MP4 (and optionally numbered PNGs).
+// Output appears only on finish(). The avatar's PNG frames and masks are read in musetalk_core
+// (pipeline/png_avatar_images.h).
 
 #include <cstddef>
 #include <cstdint>
@@ -9,23 +10,11 @@
 #include <string>
 #include <vector>
 
-#include "avatar/avatar.h"
 #include "media/audio_reader.h"
 #include "media/mp4_writer.h"
 #include "pipeline/render_pipeline.h"
 
 namespace musetalk::adapters {
-
-class PngAvatarImages : public pipeline::AvatarImages {
- public:
-  PngAvatarImages(const avatar::Avatar& avatar, torch::Device device);
-  torch::Tensor frame(int j) override;
-  torch::Tensor mask(int j) override;
-
- private:
-  const avatar::Avatar& avatar_;
-  torch::Device device_;
-};
 
 // The audio of any file FFmpeg reads, decoded a frame at a time to 16 kHz mono float: the same
 // samples as media::decode_audio_16k_mono(), never all held.

@@ -24,7 +24,7 @@ constexpr int64_t kDefaultAvatarBudgetBytes = int64_t{2} << 30;
 
 class SessionAvatar {
  public:
-  // images: decodes cycle frame/mask j (adapters/file_adapters.h PngAvatarImages); latents:
+  // images: decodes cycle frame/mask j (pipeline/png_avatar_images.h PngAvatarImages); latents:
   // (2N, 8, 32, 32), moved to latent_device in latent_dtype; frames and masks move to
   // image_device. Throws Error naming the avatar when its decoded images need more than
   // budget_bytes (with the size and the fix), or naming the file of an image whose shape does not

@@ -3,9 +3,9 @@
 #include <algorithm>
 
 #include "adapters/avatar_latents.h"
-#include "adapters/file_adapters.h"
 #include "host/caching_cpu_allocator.h"
 #include "media/audio_decoder.h"
+#include "pipeline/png_avatar_images.h"
 #include "pipeline/render_pipeline.h"
 #include "test_support.h"
 #include "tiny_model_set.h"
@@ -42,7 +42,7 @@ const SampleAvatar& sample_avatar() {
     torch::InferenceMode inference;
     s.latents = adapters::make_avatar_latents(models.vae, models.vae_config.scaling_factor,
                                               s.avatar, 8, {});
-    adapters::PngAvatarImages images(s.avatar, torch::kCPU);
+    pipeline::PngAvatarImages images(s.avatar, torch::kCPU);
     s.session = stream::SessionAvatar::load(s.avatar, images, s.latents, models.device,
                                             models.dtype, torch::kCPU);
     return s;
@@ -98,7 +98,7 @@ class CollectingSink : public pipeline::FrameSink {
 
 std::vector<torch::Tensor> render_frames(ModelSet& models, const SampleAvatar& avatar,
                                          const std::vector<float>& samples, int fps, int batch) {
-  adapters::PngAvatarImages images(avatar.avatar, torch::kCPU);
+  pipeline::PngAvatarImages images(avatar.avatar, torch::kCPU);
   avatar::Avatar with_latents = avatar.avatar;
   with_latents.latents = to_file_tensor(avatar.latents);
   CollectingSink sink;
