@@ -6,6 +6,7 @@
 #include <obs-module.h>
 #include <obs.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <memory>
@@ -45,6 +46,8 @@ WorkerConfig read_config(obs_data_t* settings) {
   c.lookahead_ms = static_cast<int>(obs_data_get_int(settings, kLookaheadMs));
   c.idle = obs_data_get_bool(settings, kIdle);
   c.emit_audio = obs_data_get_bool(settings, kEmitAudio);
+  c.cpu_threads = static_cast<int>(
+      std::clamp<long long>(obs_data_get_int(settings, kCpuThreads), 0, kMaxCpuThreads));
   return c;
 }
 
@@ -136,6 +139,7 @@ void get_defaults(obs_data_t* settings) {
     obs_data_set_default_int(settings, kLookaheadMs, kDefaultLookaheadMs);
     obs_data_set_default_bool(settings, kIdle, kDefaultIdle);
     obs_data_set_default_bool(settings, kEmitAudio, kDefaultEmitAudio);
+    obs_data_set_default_int(settings, kCpuThreads, kDefaultCpuThreads);
   });
 }
 
@@ -190,6 +194,12 @@ void add_properties(AvatarSource* s, obs_properties_t* props) {
   obs_property_list_add_string(precision, "fp32", "fp32");
   obs_property_list_add_string(precision, "fp16", "fp16");
   obs_property_list_add_string(precision, "bf16", "bf16");
+
+  // LibTorch's thread count is process-wide and set once (avatar_worker.cpp
+  // set_cpu_threads_once): the hint says that a change needs an OBS restart.
+  obs_property_t* threads = obs_properties_add_int(
+      props, kCpuThreads, obs_module_text("MuseTalkAvatar.CpuThreads"), 0, kMaxCpuThreads, 1);
+  obs_property_set_long_description(threads, obs_module_text("MuseTalkAvatar.CpuThreads.Hint"));
 
   obs_property_t* lookahead = obs_properties_add_int(
       props, kLookaheadMs, obs_module_text("MuseTalkAvatar.LookaheadMs"), 0, kMaxLookaheadMs, 10);

@@ -49,14 +49,29 @@ std::string dtype_text(torch::ScalarType dtype) {
   }
 }
 
-// LibTorch's CPU threads, once per process (host/cpu_threads.h): every core, as `musetalk stream`
-// does by default (Debian's LibTorch otherwise may run on a single one).
-void set_threads_once() {
+// The CPU threads in effect in this process; 0 until an avatar loaded on the CPU.
+std::atomic<int> g_cpu_threads{0};
+
+// LibTorch's CPU threads (host/cpu_threads.h), set once per process by the first avatar that
+// loads on the CPU, and never again: LibTorch's intra-op count is process-wide (each thread takes
+// it up at its first parallel region: ATen/ParallelOpenMP.cpp, init_num_threads), and so is
+// OpenBLAS's pool, which another avatar may be using at that moment. A later change of the
+// setting shows in the status until OBS restarts.
+void set_cpu_threads_once(int requested) {
   static std::once_flag once;
-  std::call_once(once, [] { host::set_cpu_threads(0); });
+  std::call_once(once, [requested] {
+    const int threads = cpu_threads_for(requested);
+    host::set_cpu_threads(threads);
+    g_cpu_threads = threads;
+  });
 }
 
 }  // namespace
+
+int cpu_threads_for(int threads) {
+  if (threads > 0) return threads;
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency() / 2));
+}
 
 // What the worker thread has loaded, kept across sessions while the settings that made it stay.
 struct AvatarWorker::Loaded {
@@ -66,6 +81,7 @@ struct AvatarWorker::Loaded {
   std::shared_ptr<const stream::SessionAvatar> avatar;
   int fps = 25;
   std::string device_text, dtype_text;
+  bool on_cpu = false;
   std::string latency_key;  // what the measured latency depends on
   int latency_ms = 0;       // measured by prepare()
 };
@@ -118,7 +134,9 @@ void AvatarWorker::configure(const WorkerConfig& config) {
     if (generation_ > 0 && o.avatar_dir == config.avatar_dir && o.models_dir == config.models_dir &&
         o.device == config.device && o.precision == config.precision &&
         o.lookahead_ms == config.lookahead_ms && o.idle == config.idle) {
-      config_.emit_audio = config.emit_audio;  // read per frame: no restart
+      config_.emit_audio = config.emit_audio;    // read per frame: no restart
+      config_.cpu_threads = config.cpu_threads;  // set once per process: a note at most
+      if (running_) render_running_locked();
       return;
     }
     config_ = config;
@@ -174,7 +192,12 @@ void AvatarWorker::show_running(const RunningLine& line) {
 void AvatarWorker::render_running_locked() {
   const RunningLine& r = *running_;
   std::string note = note_;
-  if (r.paused) note += std::string(note.empty() ? "" : ", ") + "paused while hidden";
+  auto add = [&note](const std::string& part) { note += (note.empty() ? "" : ", ") + part; };
+  if (r.paused) add("paused while hidden");
+  const int threads = g_cpu_threads;
+  if (r.on_cpu && threads > 0 && threads != cpu_threads_for(config_.cpu_threads)) {
+    add("using " + std::to_string(threads) + " CPU threads: a change applies after OBS restarts");
+  }
   const std::string status = running_status(r.device, r.dtype, r.latency_ms, r.fps, r.drops, note);
   if (status == status_) return;
   status_ = status;
@@ -229,7 +252,6 @@ bool AvatarWorker::prepare(const WorkerConfig& config) {
   }
   is_loaded_ = false;
   set_status(kLoadingStatus);
-  set_threads_once();
 
   // Each load step takes seconds: destroy (quit_) is checked between them, so it waits for one
   // step at most, not for the whole load. What is loaded so far stays in loaded_ (freed by the
@@ -248,6 +270,7 @@ bool AvatarWorker::prepare(const WorkerConfig& config) {
   }
   torch::Device device = parse_device(config.device);
   const torch::ScalarType dtype = resolve_dtype(parse_precision(config.precision), device);
+  if (device.is_cpu()) set_cpu_threads_once(config.cpu_threads);
   const std::string models_key = config.models_dir + "\n" + device.str() + "\n" +
                                  dtype_text(dtype) + "\n" +
                                  (version == UNetVersion::V15 ? "v15" : "v1");
@@ -259,6 +282,7 @@ bool AvatarWorker::prepare(const WorkerConfig& config) {
         load_model_set(ModelPaths::in(config.models_dir, version), device, dtype));
     fresh->models_key = models_key;
     fresh->device_text = device.str();
+    fresh->on_cpu = device.is_cpu();
     fresh->dtype_text = dtype_text(dtype);
     loaded_ = std::move(fresh);
     if (quit_) return false;
@@ -298,6 +322,7 @@ bool AvatarWorker::prepare(const WorkerConfig& config) {
   RunningLine line;
   line.device = l.device_text;
   line.dtype = l.dtype_text;
+  line.on_cpu = l.on_cpu;
   line.latency_ms = l.latency_ms;
   line.paused = true;
   show_running(line);
@@ -338,6 +363,7 @@ void AvatarWorker::stream_once(const WorkerConfig& config) {
   RunningLine line;
   line.device = l.device_text;
   line.dtype = l.dtype_text;
+  line.on_cpu = l.on_cpu;
   line.latency_ms = l.latency_ms;
   show_running(line);
   session.run(output, &cancel_, [&](const stream::StreamStats& s) {

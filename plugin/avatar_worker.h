@@ -39,7 +39,12 @@ struct WorkerConfig {
   int lookahead_ms = 200;
   bool idle = true;
   bool emit_audio = true;
+  int cpu_threads = 0;  // LibTorch's threads on the CPU; 0: cpu_threads_for(0)
 };
+
+// The CPU threads a setting asks for: threads > 0 as it is, else half the cores (at least 1), so
+// inference leaves the other half to OBS's own threads (rendering, encoding, audio).
+int cpu_threads_for(int threads);
 
 struct WorkerStats {
   int64_t frames = 0;  // frames handed to obs_source_output_video
@@ -88,6 +93,7 @@ class AvatarWorker {
   // The status line's "Running on ..." form, kept so a new note re-renders it at once.
   struct RunningLine {
     std::string device, dtype;
+    bool on_cpu = false;
     double latency_ms = 0, fps = 0;
     int64_t drops = 0;
     bool paused = false;  // loaded, the source hidden

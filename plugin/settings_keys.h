@@ -15,6 +15,7 @@ constexpr const char* kPrecision = "precision";       // string: auto | fp32 | f
 constexpr const char* kLookaheadMs = "lookahead_ms";  // int: audio waited for past each frame
 constexpr const char* kIdle = "idle";                 // bool: cycle frames in silence
 constexpr const char* kEmitAudio = "emit_audio";      // bool: re-emit the voice (default true)
+constexpr const char* kCpuThreads = "cpu_threads";    // int: LibTorch's CPU threads, 0: auto
 // Not a setting the user edits: the status line shown by the read-only info property.
 constexpr const char* kStatus = "status";
 
@@ -25,5 +26,7 @@ constexpr int kDefaultLookaheadMs = 200;  // as `musetalk stream --lookahead-ms`
 constexpr int kMaxLookaheadMs = 2000;
 constexpr bool kDefaultIdle = true;
 constexpr bool kDefaultEmitAudio = true;
+constexpr int kDefaultCpuThreads = 0;  // half the cores (avatar_worker.h cpu_threads_for)
+constexpr int kMaxCpuThreads = 1024;   // as `musetalk --threads`
 
 }  // namespace musetalk::obs_plugin

@@ -110,6 +110,18 @@ TEST_F(ObsSourceTest, ModuleRegistersTheAvatarSource) {
   ASSERT_TRUE(avatar);
   const AvatarStats stats = get_stats(avatar.get());
   EXPECT_TRUE(stats.found) << "the source has no get_stats proc handler";
+  // LibTorch's CPU threads: 0 (half the cores) unless the user sets a count.
+  obs_properties_t* props = obs_source_properties(avatar.get());
+  ASSERT_NE(props, nullptr);
+  obs_property_t* threads = obs_properties_get(props, obs_plugin::kCpuThreads);
+  ASSERT_NE(threads, nullptr) << "no \"" << obs_plugin::kCpuThreads << "\" property";
+  EXPECT_EQ(obs_property_get_type(threads), OBS_PROPERTY_INT);
+  EXPECT_EQ(obs_property_int_min(threads), 0);
+  EXPECT_NE(obs_property_long_description(threads), nullptr);
+  obs_properties_destroy(props);
+  obs_data_t* settings = obs_source_get_settings(avatar.get());
+  EXPECT_EQ(obs_data_get_int(settings, obs_plugin::kCpuThreads), 0);
+  obs_data_release(settings);
 }
 
 TEST_F(ObsSourceTest, BadAvatarFolderIsAnErrorInTheStatus) {
