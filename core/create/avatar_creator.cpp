@@ -12,6 +12,7 @@
 #include "create/source_frames.h"
 #include "create/stage_timer.h"
 #include "files/error.h"
+#include "files/model_layout.h"
 #include "media/contact_sheet.h"
 #include "media/image_io.h"
 #include "torch_io/state_dict.h"
@@ -172,10 +173,15 @@ std::string write_preview(const avatar::Avatar& a, const ScratchFolder& scratch)
 CreateModelPaths CreateModelPaths::in(const std::string& models_dir) {
   CreateModelPaths p;
   p.vae = ModelPaths::in(models_dir, UNetVersion::V15);
+  // The released file, or the safetensors a set exported with `models export --for create`
+  // holds (models/README.md); load_state_dict tells the containers apart by content.
   const fs::path dir(models_dir);
-  p.s3fd = (dir / "s3fd" / "s3fd-619a316812.pth").string();
-  p.dwpose = (dir / "dwpose" / "dw-ll_ucoco_384.pth").string();
-  p.bisenet = (dir / "face-parse-bisent" / "79999_iter.pth").string();
+  p.s3fd = files::first_present((dir / "s3fd").string(),
+                                {"s3fd-619a316812.pth", "s3fd-619a316812.safetensors"});
+  p.dwpose = files::first_present((dir / "dwpose").string(),
+                                  {"dw-ll_ucoco_384.pth", "dw-ll_ucoco_384.safetensors"});
+  p.bisenet = files::first_present((dir / "face-parse-bisent").string(),
+                                   {"79999_iter.pth", "79999_iter.safetensors"});
   return p;
 }
 
@@ -202,6 +208,7 @@ CreatePlan check_create_inputs(const CreateOptions& options) {
   const std::string& dir = options.models_dir;
   require_model(plan.models.vae.vae_config, "the VAE config", dir);
   require_model(plan.models.vae.vae_weights, "the VAE weights", dir);
+  require_vae_encoder(plan.models.vae);  // a set exported for render or stream has none
   require_model(plan.models.bisenet, "the BiSeNet face-parsing weights", dir);
   if (!options.box) {
     require_model(plan.models.s3fd, "the S3FD face detector weights", dir);

@@ -1,8 +1,20 @@
 #include "files/model_layout.h"
 
+#include <filesystem>
+
 #include "files/error.h"
 
 namespace musetalk::files {
+
+namespace fs = std::filesystem;
+
+std::string first_present(const std::string& dir, std::initializer_list<const char*> names) {
+  std::error_code ec;
+  for (const char* n : names) {
+    if (fs::exists(fs::path(dir) / n, ec)) return (fs::path(dir) / n).string();
+  }
+  return (fs::path(dir) / *names.begin()).string();
+}
 
 const std::vector<ModelFile>& model_files() {
   static const std::vector<ModelFile> kFiles = {

@@ -5,6 +5,7 @@
 #include "files/error.h"
 #include "files/file_source.h"
 #include "files/json_file.h"
+#include "files/model_layout.h"
 #include "model/synthetic_weights.h"
 #include "torch_io/strict_load.h"
 
@@ -13,13 +14,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// The first of the candidates that exists, else the first (so the error names it).
-std::string first_present(const fs::path& dir, std::initializer_list<const char*> names) {
-  for (const char* n : names) {
-    if (fs::exists(dir / n)) return (dir / n).string();
-  }
-  return (dir / *names.begin()).string();
-}
+using files::first_present;
 
 nlohmann::ordered_json read_config(const std::string& path) {
   return files::read_json_file(path, "download it again (see models/README.md)");
@@ -80,10 +75,32 @@ nn::VaeConfig vae_config(const ModelPaths& p) {
   return parse_config(p.vae_config, nn::VaeConfig::from_json);
 }
 
+// The models folder a ModelPaths::in layout sits in (<dir>/sd-vae/<weights>), for errors.
+std::string vae_models_dir(const ModelPaths& p) {
+  return fs::path(p.vae_weights).parent_path().parent_path().string();
+}
+
+// Whether a VAE weight file's names (file spelling) include the encoder half: any encoder.* or
+// quant_conv.* tensor. A file with neither is a decoder-only export (models/README.md); one
+// with part of the encoder half still fails the strict load, as any incomplete file does.
+bool names_have_vae_encoder(const std::vector<std::string>& names) {
+  const NameMapper map = nn::vae_name_mapper();
+  for (const std::string& name : names) {
+    const std::string n = map(name);
+    if (n.rfind("encoder.", 0) == 0 || n.rfind("quant_conv.", 0) == 0) return true;
+  }
+  return false;
+}
+
+// The VAE with the encoder when the file holds it (the released file), the decoder half only
+// when it does not; either way strict-loaded.
 nn::AutoencoderKL load_vae(const nn::VaeConfig& config, const ModelPaths& p) {
   require_file(p.vae_weights);
-  nn::AutoencoderKL vae(config);
-  load_weights(vae, p.vae_weights, nn::vae_name_mapper());
+  const StateDict weights = load_state_dict(p.vae_weights);
+  std::vector<std::string> names;
+  for (const auto& item : weights) names.push_back(item.key());
+  nn::AutoencoderKL vae(config, names_have_vae_encoder(names), vae_models_dir(p));
+  load_strict(*vae, weights, p.vae_weights, nn::vae_name_mapper());
   return vae;
 }
 
@@ -165,6 +182,22 @@ LoadedVae load_vae_alone(const ModelPaths& paths, torch::Device device, torch::S
   out.vae->eval();
   for (auto& p : out.vae->parameters()) p.set_requires_grad(false);
   return out;
+}
+
+bool vae_weights_have_encoder(const std::string& weights) {
+  files::ReadOptions header_only;
+  header_only.load_data = false;
+  const files::Checkpoint ckpt = files::read_checkpoint(weights, header_only);
+  std::vector<std::string> names;
+  for (const auto& [name, t] : ckpt.tensors) names.push_back(name);
+  return names_have_vae_encoder(names);
+}
+
+void require_vae_encoder(const ModelPaths& paths) {
+  require_file(paths.vae_weights);
+  if (!vae_weights_have_encoder(paths.vae_weights)) {
+    throw nn::no_vae_encoder_error(vae_models_dir(paths));
+  }
 }
 
 void check_network_loads(const ModelPaths& paths, Network network) {

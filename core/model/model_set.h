@@ -21,7 +21,8 @@ struct ModelPaths {
   std::string vae_config, vae_weights;
   std::string whisper_config, whisper_weights;
 
-  // The files under DIR; where a .bin and a .safetensors alternative exist, the one present.
+  // The files under DIR; where a .bin and a .safetensors alternative exist, the one present (a
+  // set written by `musetalk models export` has the .safetensors names).
   static ModelPaths in(const std::string& dir, UNetVersion version);
 };
 
@@ -38,7 +39,9 @@ struct ModelSet {
 
 // Reads configs and weights (strict name match), moves everything to the device and dtype and
 // precomputes the UNet's t = 0 constants. Throws Error naming the file for anything missing or
-// mismatched.
+// mismatched. Weight files in another float dtype (an exported fp16 or bf16 set) are converted
+// as they are copied in. A VAE file without encoder tensors (a set exported for render or stream)
+// gives a VAE without its encoder, whose encode() throws nn::no_vae_encoder_error.
 ModelSet load_model_set(const ModelPaths& paths, torch::Device device, torch::ScalarType dtype);
 
 // The VAE alone (avatar creation encodes with it and needs nothing else of the set), loaded as
@@ -49,6 +52,16 @@ struct LoadedVae {
   nn::AutoencoderKL vae{nullptr};
 };
 LoadedVae load_vae_alone(const ModelPaths& paths, torch::Device device, torch::ScalarType dtype);
+
+// Whether a VAE weight file holds the encoder half (encoder.*, quant_conv.*), from its header
+// alone: false for a set exported for render or stream. Throws Error naming the file when it
+// does not open.
+bool vae_weights_have_encoder(const std::string& weights);
+
+// Throws nn::no_vae_encoder_error naming the models folder unless the VAE weights hold the
+// encoder (avatar creation checks this before any network loads), or Error when the file is
+// missing or does not open.
+void require_vae_encoder(const ModelPaths& paths);
 
 enum class Network { UNet, Vae, Whisper };
 

@@ -90,15 +90,26 @@ torch::Tensor VaeDecoderImpl::forward(torch::Tensor z) {
   return conv_out(torch::silu(conv_norm_out(x)));  // [B, out, H * f, W * f]
 }
 
-AutoencoderKLImpl::AutoencoderKLImpl(const VaeConfig& config) : config_(config) {
+Error no_vae_encoder_error(const std::string& models_dir) {
+  return Error(models_dir.empty() ? std::string("the VAE") : models_dir,
+               "this model set was exported for render/stream and has no VAE encoder (its "
+               "sd-vae weights hold the decoder only), which making avatar latents needs",
+               "export it with `musetalk models export --for create` or use the released files "
+               "(models/README.md)");
+}
+
+AutoencoderKLImpl::AutoencoderKLImpl(const VaeConfig& config, bool with_encoder,
+                                     std::string models_dir)
+    : config_(config), models_dir_(std::move(models_dir)) {
   const int64_t latent = config.latent_channels;
-  encoder = register_module("encoder", VaeEncoder(config));
+  if (with_encoder) encoder = register_module("encoder", VaeEncoder(config));
   decoder = register_module("decoder", VaeDecoder(config));
-  quant_conv = register_module("quant_conv", conv2d(2 * latent, 2 * latent, 1));
+  if (with_encoder) quant_conv = register_module("quant_conv", conv2d(2 * latent, 2 * latent, 1));
   post_quant_conv = register_module("post_quant_conv", conv2d(latent, latent, 1));
 }
 
 std::pair<torch::Tensor, torch::Tensor> AutoencoderKLImpl::encode(const torch::Tensor& x) {
+  if (!has_encoder()) throw no_vae_encoder_error(models_dir_);
   const torch::Tensor moments = quant_conv(encoder(x));  // [B, 2 * latent, h, w]
   auto halves = moments.chunk(2, 1);                     // 2 x [B, latent, h, w]
   return {halves[0], halves[1].clamp(-30.0, 20.0)};
