@@ -17,6 +17,8 @@ using CommandRunner = std::function<int()>;
 void add_models_command(CLI::App& app, CommandRunner& run);
 // `models download`, registered by add_models_command on the `models` subcommand.
 void add_models_download_command(CLI::App& models, CommandRunner& run);
+// `models export`, registered by add_models_command on the `models` subcommand.
+void add_models_export_command(CLI::App& models, CommandRunner& run);
 void add_render_command(CLI::App& app, CommandRunner& run);
 // render's fix line for running out of memory (its --batch and --precision), for report_error.
 extern const char* const kRenderMemoryFix;

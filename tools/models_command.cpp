@@ -1,5 +1,6 @@
 // `musetalk models check`: which weight files are present, what container each is, whether it
-// opens.
+// opens. A set written by `models export` is checked against its manifest
+// (export/export_manifest.h).
 #include <cstdio>
 #include <filesystem>
 #include <functional>
@@ -10,6 +11,7 @@
 #include "commands.h"
 #include "create/create_options.h"
 #include "error_report.h"
+#include "export/export_manifest.h"
 #include "face/face_parser.h"
 #include "face/pose_landmarks.h"
 #include "face/s3fd_detector.h"
@@ -19,6 +21,7 @@
 #include "files/json_file.h"
 #include "files/model_layout.h"
 #include "model/model_set.h"
+#include "net/sha256.h"
 
 namespace musetalk::tools {
 namespace {
@@ -76,12 +79,15 @@ NetworkFiles render_network(const char* name, Network network, const std::string
 }
 
 // The networks the job loads, each with the files it is built from and the loader the command
-// that needs it uses.
-std::vector<NetworkFiles> networks_for(const std::string& models_dir, const std::string& job) {
+// that needs it uses; `version` is the UNet's for "render" (an exported v1 set).
+std::vector<NetworkFiles> networks_for(const std::string& models_dir, const std::string& job,
+                                       UNetVersion version = UNetVersion::V15) {
   const ModelPaths v15 = ModelPaths::in(models_dir, UNetVersion::V15);
   std::vector<NetworkFiles> out;
   if (job != "create") {
-    out.push_back(render_network("UNet v1.5", Network::UNet, v15.unet_config, v15.unet_weights));
+    const ModelPaths p = ModelPaths::in(models_dir, version);
+    out.push_back(render_network(version == UNetVersion::V15 ? "UNet v1.5" : "UNet v1",
+                                 Network::UNet, p.unet_config, p.unet_weights));
   }
   out.push_back(render_network("VAE", Network::Vae, v15.vae_config, v15.vae_weights));
   if (job != "create") {
@@ -108,10 +114,10 @@ std::vector<NetworkFiles> networks_for(const std::string& models_dir, const std:
 // --verify: every network whose files are there and open is loaded as the command that needs it
 // loads it (config built, strict name and shape match), on the CPU, one at a time. Returns how many
 // do not load.
-int check_loads(const CheckOptions& opt, const std::set<std::string>& unusable) {
+int check_loads(const std::vector<NetworkFiles>& networks, const std::set<std::string>& unusable) {
   std::cout << "\nLoading as the commands do (on the CPU, one network at a time):\n";
   int failed = 0;
-  for (const NetworkFiles& n : networks_for(opt.models_dir, opt.job)) {
+  for (const NetworkFiles& n : networks) {
     std::error_code ec;
     const bool present = (n.config.empty() || fs::is_regular_file(n.config, ec)) &&
                          fs::is_regular_file(n.weights, ec);
@@ -137,7 +143,91 @@ int check_loads(const CheckOptions& opt, const std::set<std::string>& unusable) 
   return failed;
 }
 
+// `models export` again, as the manifest's set was exported.
+std::string export_command(const model_export::ModelSetManifest& m) {
+  return "musetalk models export --for " + m.job + " --precision " + m.precision +
+         (m.version == "v15" ? "" : " --version " + m.version) +
+         " --models <the released files> --out <a new folder>";
+}
+
+// A set written by `models export`: the files its manifest lists, present, of the size it says,
+// opening (and with --verify their SHA-256 as it says, and each network loading as the commands
+// load it). The job asked for (--for) must be one the set was exported for.
+int check_exported(const CheckOptions& opt) {
+  const model_export::ModelSetManifest m = model_export::read_manifest(opt.models_dir);
+  model_files_for_option(opt.job);  // an unknown --for is refused as for the released layout
+  std::cout << "Models folder: " << opt.models_dir << " (exported for " << m.job << " in "
+            << m.precision << (m.job == "create" ? "" : ", UNet " + m.version) << "; "
+            << model_export::kManifestFile << " lists its files)\n";
+  const bool serves = opt.job == "all" || (opt.job == "create") == (m.job == "create");
+  if (!serves) {
+    std::cout << "\nThis set was exported for " << m.job << ": it has none of the files "
+              << (opt.job == "create" ? "avatar create" : "render and stream") << " need.\n"
+              << "Check the released files instead, or export a set for " << opt.job << ": "
+              << "musetalk models export --for " << opt.job
+              << " --models <the released files> --out <a new folder>\n";
+    return kExitMissing;
+  }
+  std::vector<std::string> missing;
+  std::set<std::string> unusable;
+  int damaged = 0;
+  for (const model_export::ManifestFile& f : m.files) {
+    const std::string path = (fs::path(opt.models_dir) / f.file.path).string();
+    const std::string purpose = f.network + (f.is_config ? " config" : " weights");
+    std::error_code ec;
+    if (!fs::is_regular_file(path, ec)) {
+      unusable.insert(path);
+      std::printf("  missing  %-44s %s\n", f.file.path.c_str(), purpose.c_str());
+      missing.push_back(f.file.path);
+      continue;
+    }
+    const uint64_t size = fs::file_size(path, ec);
+    std::string container, detail, problem;
+    if (size != f.file.bytes) {
+      container = "?";
+      problem = "its size differs from the manifest's (" + std::to_string(f.file.bytes) + " bytes)";
+    } else {
+      const files::ModelFile as_model{f.file.path, purpose,     "",    "",
+                                      true,        f.is_config, false, false};
+      problem = open_problem(path, as_model, opt.verify, container, detail);
+      if (problem.empty() && opt.verify && net::sha256_file_hex(path) != f.file.sha256) {
+        problem = "its SHA-256 differs from the manifest's";
+      }
+    }
+    std::printf("  found    %-44s %10s  %-13s %s\n", f.file.path.c_str(),
+                files::format_size(size).c_str(), container.c_str(),
+                problem.empty() ? ("opens" + (detail.empty() ? "" : " (" + detail + ")")).c_str()
+                                : ("DOES NOT OPEN: " + problem).c_str());
+    if (!problem.empty()) {
+      unusable.insert(path);
+      ++damaged;
+    }
+  }
+  const std::vector<NetworkFiles> networks =
+      m.job == "create" ? networks_for(opt.models_dir, "create")
+                        : networks_for(opt.models_dir, "render", parse_unet_version(m.version));
+  const int not_loading = opt.verify ? check_loads(networks, unusable) : 0;
+  if (!missing.empty()) {
+    std::cout << "\n"
+              << missing.size() << " file(s) the manifest lists are missing.\n"
+              << "Export the set again: " << export_command(m) << "\n";
+    return kExitMissing;
+  }
+  if (damaged > 0 || not_loading > 0) {
+    std::cout << "\n"
+              << damaged + not_loading
+              << " file(s) or network(s) do not open or load as the manifest says.\n"
+              << "Export the set again: " << export_command(m) << "\n";
+    return kExitDamaged;
+  }
+  std::cout << (opt.verify ? "\nEvery file the manifest lists is present, matches its SHA-256, "
+                             "opens and loads as the commands load it.\n"
+                           : "\nEvery file the manifest lists is present and opens.\n");
+  return 0;
+}
+
 int check(const CheckOptions& opt) {
+  if (model_export::has_manifest(opt.models_dir)) return check_exported(opt);
   std::error_code folder_error;
   std::cout << "Models folder: " << opt.models_dir
             << (fs::is_directory(opt.models_dir, folder_error) ? "" : " (does not exist)") << "\n";
@@ -165,7 +255,8 @@ int check(const CheckOptions& opt) {
       ++damaged;
     }
   }
-  const int not_loading = opt.verify ? check_loads(opt, unusable) : 0;
+  const int not_loading =
+      opt.verify ? check_loads(networks_for(opt.models_dir, opt.job), unusable) : 0;
   if (!missing.empty()) {
     std::cout << "\n" << missing.size() << " required file(s) missing:\n";
     for (const std::string& m : missing) std::cout << "  " << m << "\n";
@@ -199,7 +290,7 @@ std::vector<files::ModelFile> model_files_for_option(const std::string& job) {
 }
 
 void add_models_command(CLI::App& app, CommandRunner& run) {
-  CLI::App* models = app.add_subcommand("models", "Check or download the weight files");
+  CLI::App* models = app.add_subcommand("models", "Check, download or export the weight files");
   models->require_subcommand(1);
   auto opt = std::make_shared<CheckOptions>();
   CLI::App* check_cmd = models->add_subcommand(
@@ -215,6 +306,7 @@ void add_models_command(CLI::App& app, CommandRunner& run) {
                       "commands do (slower: reads all the data)");
   check_cmd->callback([&run, opt] { run = [opt] { return check(*opt); }; });
   add_models_download_command(*models, run);
+  add_models_export_command(*models, run);
 }
 
 }  // namespace musetalk::tools
