@@ -162,7 +162,7 @@ int check_exported(const CheckOptions& opt) {
   const bool serves = opt.job == "all" || (opt.job == "create") == (m.job == "create");
   if (!serves) {
     std::cout << "\nThis set was exported for " << m.job << ": it has none of the files "
-              << (opt.job == "create" ? "avatar create" : "render and stream") << " need.\n"
+              << (opt.job == "create" ? "avatar create needs" : "render and stream need") << ".\n"
               << "Check the released files instead, or export a set for " << opt.job << ": "
               << "musetalk models export --for " << opt.job
               << " --models <the released files> --out <a new folder>\n";
