@@ -266,7 +266,8 @@ Image decode_png_image(const uint8_t* data, size_t size, int channels, const std
   s.png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &src, on_error, on_warning);
   if (s.png) s.info = png_create_info_struct(s.png);
   if (s.png) s.end = png_create_info_struct(s.png);
-  if (!s.png || !s.info || !s.end) throw Error(name, "cannot be decoded: out of memory");
+  if (!s.png || !s.info || !s.end)
+    throw Error(name, "cannot be decoded: out of memory", "free some memory and try again");
   png_set_read_fn(s.png, &src, read_bytes);
   auto damaged = [&] {
     return Error(name, std::string("not a readable PNG image (") + src.error + ")", kDamagedFix);
