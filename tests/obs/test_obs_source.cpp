@@ -622,147 +622,207 @@ TEST_F(ObsSourceTest, CommaDecimalHostLocaleChangesNoNumber) {
   EXPECT_NEAR(latency_in_de, latency_in_c, std::max(500, latency_in_c / 3));
 }
 
+// The onsets of the voice in OBS's mix: the first sample above the capture's `loud` after at
+// least `gap` without a loud packet.
+std::vector<uint64_t> voice_onsets(const std::vector<OutputCapture::Packet>& packets,
+                                   uint64_t gap_ns) {
+  std::vector<uint64_t> onsets;
+  uint64_t last_loud = 0;
+  for (const OutputCapture::Packet& p : packets) {
+    if (p.loud_ns == 0) continue;
+    if (onsets.empty() || p.loud_ns > last_loud + gap_ns) onsets.push_back(p.loud_ns);
+    last_loud = std::max(last_loud, p.timestamp_ns);
+  }
+  return onsets;
+}
+
+// Samples the drop count of an avatar's status line every 20 ms from its own thread while it
+// lives: (os_gettime_ns(), drops), the clock of OBS's frame and audio timestamps.
+class DropSampler {
+ public:
+  explicit DropSampler(obs_source_t* avatar)
+      : thread_([this, avatar] {
+          while (!stop_) {
+            const long long drops = status_drops(get_stats(avatar).status);
+            {
+              std::lock_guard<std::mutex> lock(mutex_);
+              samples_.emplace_back(os_gettime_ns(), drops);
+            }
+            std::this_thread::sleep_for(milliseconds(20));
+          }
+        }) {}
+  ~DropSampler() {
+    stop_ = true;
+    thread_.join();
+  }
+  DropSampler(const DropSampler&) = delete;
+  DropSampler& operator=(const DropSampler&) = delete;
+  // The count of the last sample taken at or before `ns`; -1: none.
+  long long at(uint64_t ns) const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    long long drops = -1;
+    for (const auto& [when, count] : samples_) {
+      if (when > ns) break;
+      drops = count;
+    }
+    return drops;
+  }
+
+ private:
+  std::atomic<bool> stop_{false};
+  mutable std::mutex mutex_;
+  std::vector<std::pair<uint64_t, long long>> samples_;
+  std::thread thread_;
+};
+
 // Frames and re-emitted voice through OBS's output (issue 12: the avatar's picture and its voice
 // in OBS's output mix at most one frame apart). The avatar is output channel 0; the test audio
 // source is not in the output, so all audio in mix 0 is the avatar's. Measured with OBS's raw
-// video and audio callbacks: the time of the first mixed sample of the tone against the time of
+// video and audio callbacks: the time of the first mixed sample of a tone against the time of
 // the first rendered frame whose mouth differs from every idle (cycle) frame.
+//
+// Made to hold on a busy 2-core CI (review item 12): LibTorch runs on one CPU thread (the
+// source's cpu_threads setting), so its threads neither compete with OBS's nor with each other;
+// three bursts go into one session and the median of their syncs must be within one frame; and
+// no hop may be skipped from shortly before each burst until its speech shows (a skipped hop
+// shows idle frames instead of its speech, which would move the onset frame). get_stats has no
+// count of skipped hops: the status line's drops (frames shown idle because their hop was late,
+// refreshed every half second of the timeline) stand in for it. A CPU slower than real time
+// skips the later hops of each burst (the warm-up hop, which the latency covers twice, is the
+// time of one hop); the onset, the first hop, is generated in time once the session has caught
+// up in the silence before it.
 TEST_F(ObsSourceTest, ToneBurstMakesFramesAndVoiceInOneFrameOfSync) {
   SourceRef mic = create_source(kTestAudioId, "Tone Mic");
-  SourceRef avatar = create_source(kSourceId, "Tone Avatar", running_settings("Tone Mic"));
+  SourceRef avatar =
+      create_source(kSourceId, "Tone Avatar",
+                    running_settings("Tone Mic", ", " + quoted(obs_plugin::kCpuThreads) + ": 1"));
   ASSERT_TRUE(avatar);
-  AvatarStats stats;
-  ASSERT_TRUE(wait_until(
-      [&] {
-        stats = get_stats(avatar.get());
-        return stats.loaded || stats.status.rfind("Error: ", 0) == 0;
-      },
-      milliseconds(20000)))
-      << "status: " << stats.status;
-  ASSERT_TRUE(stats.loaded) << stats.status;
+  const AvatarStats loaded = wait_loaded(avatar.get());
+  ASSERT_TRUE(loaded.loaded) << loaded.status;
   // Measured while loading (a warm-up hop): seconds on a CPU. Frames come that long after their
   // audio.
-  const int latency_ms = status_latency_ms(stats.status);
-  ASSERT_GT(latency_ms, 0) << "no latency in the status: " << stats.status;
+  const int latency_ms = status_latency_ms(loaded.status);
+  ASSERT_GT(latency_ms, 0) << "no latency in the status: " << loaded.status;
   RecordProperty("latency_ms", latency_ms);
 
-  // The mouth: the sample avatar is drawn unscaled at the top left (face box x 112-228, y 131-265
-  // in data/sample/avatar/avatar.json).
-  struct Capture {
-    std::mutex mutex;
-    std::vector<std::pair<uint64_t, double>> video;  // timestamp, mean luma of the mouth
-    uint64_t audio_onset = 0;  // timestamp of mix 0's first loud sample; 0: none yet
-  } capture;
   constexpr float kLoud = 0.05f;  // the tone is 0.3; silence is 0
-  video_scale_info video_format = {};
-  video_format.format = VIDEO_FORMAT_I420;
-  video_format.width = 640;
-  video_format.height = 360;
-  auto on_video = [](void* param, video_data* frame) {
-    auto* c = static_cast<Capture*>(param);
-    double sum = 0;
-    int n = 0;
-    for (int y = 200; y < 260; ++y) {
-      for (int x = 130; x < 210; ++x, ++n) sum += frame->data[0][y * frame->linesize[0] + x];
-    }
-    std::lock_guard<std::mutex> lock(c->mutex);
-    c->video.emplace_back(frame->timestamp, sum / n);
-  };
-  audio_convert_info audio_format = {};
-  audio_format.samples_per_sec = kSampleRate;
-  audio_format.format = AUDIO_FORMAT_FLOAT_PLANAR;
-  audio_format.speakers = SPEAKERS_STEREO;
-  auto on_audio = [](void* param, size_t, audio_data* packet) {
-    auto* c = static_cast<Capture*>(param);
-    const float* left = reinterpret_cast<const float*>(packet->data[0]);
-    std::lock_guard<std::mutex> lock(c->mutex);
-    if (c->audio_onset != 0) return;
-    for (uint32_t i = 0; i < packet->frames; ++i) {
-      if (std::abs(left[i]) > kLoud) {
-        c->audio_onset = packet->timestamp + uint64_t{i} * 1000000000ull / kSampleRate;
-        return;
-      }
-    }
-  };
+  OutputCapture capture(kLoud);
   OnProgram shown(avatar.get());
-  obs_add_raw_video_callback(&video_format, on_video, &capture);
-  obs_add_raw_audio_callback(0, &audio_format, on_audio, &capture);
-
-  // Silence long enough for the idle cycle (6 frames) to pass several times, then the tone; the
-  // avatar's output starts `latency_ms` later, so the wait below covers it.
   const AvatarStats before = get_stats(avatar.get());
-  const auto feed_start = std::chrono::steady_clock::now();
-  feed_tone_burst(mic.get(), milliseconds(1000), milliseconds(600), milliseconds(200));
-  // Done once the voice reached the mix and frames well past it were rendered (or the bound).
-  constexpr uint64_t kAfterOnsetNs = 400000000;
+  ASSERT_GE(status_drops(before.status), 0) << "no drops in the status: " << before.status;
+  DropSampler drops(avatar.get());
+
+  // Each burst: silence long enough for the idle cycle (6 frames) to pass several times, then
+  // the tone, then silence that outlasts the voice gate's release (8 frames of hangover and 4 of
+  // fade: core/stream/voice_activity.h, stream_session.h), so the next burst's onset starts from
+  // idle frames. The avatar's output starts `latency_ms` later.
+  constexpr int kBursts = 3;
+  constexpr auto kSilenceBefore = milliseconds(1000), kTone = milliseconds(600),
+                 kSilenceAfter = milliseconds(900);
+  for (int b = 0; b < kBursts; ++b)
+    feed_tone_burst(mic.get(), kSilenceBefore, kTone, kSilenceAfter);
+  const auto fed = std::chrono::steady_clock::now();
+  // Done once the last voice reached the mix and frames well past its tone were rendered.
+  constexpr uint64_t kGapNs = 1000000000;  // between bursts in the mix: 1.9 s of silence
+  constexpr uint64_t kPastToneNs = 1200000000;
+  std::vector<uint64_t> onsets;
   const bool done = wait_until(
       [&] {
-        std::lock_guard<std::mutex> lock(capture.mutex);
-        return capture.audio_onset != 0 && !capture.video.empty() &&
-               capture.video.back().first > capture.audio_onset + kAfterOnsetNs;
+        onsets = voice_onsets(capture.packets(), kGapNs);
+        return onsets.size() >= kBursts && capture.last_frame_ns() > onsets.back() + kPastToneNs;
       },
-      milliseconds(latency_ms + 4000) -
-          std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - feed_start));
-
-  obs_remove_raw_audio_callback(0, on_audio, &capture);
-  obs_remove_raw_video_callback(on_video, &capture);
+      milliseconds(latency_ms + 4000));
   const AvatarStats after = get_stats(avatar.get());
+  const double waited_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - fed).count();
 
   EXPECT_GT(after.frames, before.frames) << after.status;
   EXPECT_GT(after.audio_packets, before.audio_packets) << after.status;
-  std::lock_guard<std::mutex> lock(capture.mutex);
-  ASSERT_NE(capture.audio_onset, 0u)
-      << "no re-emitted voice reached OBS's mix within latency + 4 s; " << after.status;
-  ASSERT_TRUE(done) << "no frames rendered " << kAfterOnsetNs / 1000000 << " ms after the voice; "
-                    << after.status;
-  const uint64_t audio_onset = capture.audio_onset;
-  // Every frame rendered well before the voice shows the idle cycle (or nothing yet); the first
-  // frame after that which differs from all of them is the mouth the networks made for the tone.
+  ASSERT_EQ(onsets.size(), static_cast<size_t>(kBursts))
+      << "the re-emitted voice of " << kBursts << " bursts did not reach OBS's mix within "
+      << "latency + 4 s; " << after.status;
+  ASSERT_TRUE(done) << "no frames rendered " << kPastToneNs / 1000000
+                    << " ms after the last voice; " << after.status;
+
+  // The idle cycle: frames rendered well before each voice (the silence before it; each burst's
+  // speech ends long before the next one's silence is shown).
   constexpr uint64_t kIdleBeforeNs = 300000000;
+  const std::vector<OutputCapture::Frame> frames = capture.frames();
   std::vector<double> idle;
-  for (const auto& [ts, luma] : capture.video) {
-    if (ts + kIdleBeforeNs < audio_onset) idle.push_back(luma);
-  }
-  ASSERT_GT(idle.size(), 15u) << "too few frames before the voice: the idle cycle was not seen";
-  uint64_t video_onset = 0;
-  for (const auto& [ts, luma] : capture.video) {
-    if (ts + kIdleBeforeNs < audio_onset) continue;
-    const bool like_idle =
-        std::any_of(idle.begin(), idle.end(), [&](double l) { return std::abs(l - luma) < 0.5; });
-    if (!like_idle) {
-      video_onset = ts;
-      break;
+  size_t before_first = 0;
+  for (const OutputCapture::Frame& f : frames) {
+    for (size_t b = 0; b < onsets.size(); ++b) {
+      const uint64_t silence_from = b == 0 ? 0 : onsets[b] + kIdleBeforeNs - kGapNs;
+      if (f.timestamp_ns >= silence_from && f.timestamp_ns + kIdleBeforeNs < onsets[b]) {
+        idle.push_back(f.mouth_luma);
+        if (b == 0) ++before_first;
+      }
     }
   }
-  ASSERT_NE(video_onset, 0u) << "no rendered frame showed speech; " << after.status;
-  const double offset_ms = (double(video_onset) - double(audio_onset)) / 1e6;
-  // The first frame showing speech is, by design, kLeadFrames ahead of the frame whose voice
-  // holds the onset: MuseTalk's audio window for frame f reaches audio_padding_length_right = 2
-  // frames past it (core/audio/audio_features.cpp window_steps), and the session's voice gate
-  // reads that window (core/stream/stream_session.cpp speech_weights), as the mouth anticipates
-  // the sound. That onset frame and its voice carry one timestamp (plugin/obs_frame_output.h);
-  // sync_ms = (onset frame shown) - (onset heard) = offset + phase, where the A/V offset is the
-  // frame's render time minus its voice's start in the mix and phase (in (-1 frame, 0]) is where
-  // the frame's voice starts before the onset. So sync_ms <= offset < sync_ms + 1 frame: sync_ms
-  // outside +-1 frame means the offset is outside it too.
+  ASSERT_GT(before_first, 15u) << "too few frames before the voice: the idle cycle was not seen";
+
+  // Per burst, the first frame from shortly before its voice that differs from every idle frame
+  // is the mouth the networks made for the tone. It is, by design, kLeadFrames ahead of the
+  // frame whose voice holds the onset: MuseTalk's audio window for frame f reaches
+  // audio_padding_length_right = 2 frames past it (core/audio/audio_features.cpp window_steps),
+  // and the session's voice gate reads that window (core/stream/stream_session.cpp
+  // speech_weights), as the mouth anticipates the sound. That onset frame and its voice carry one
+  // timestamp (plugin/obs_frame_output.h); sync_ms = (onset frame shown) - (onset heard) =
+  // offset + phase, where the A/V offset is the frame's render time minus its voice's start in
+  // the mix and phase (in (-1 frame, 0]) is where the frame's voice starts before the onset. So
+  // sync_ms <= offset < sync_ms + 1 frame: sync_ms outside +-1 frame means the offset is
+  // outside it too.
   constexpr int kAvatarFps = 25;  // data/sample/avatar/avatar.json
   constexpr int kLeadFrames = 2;
   const double avatar_frame_ms = 1000.0 / kAvatarFps;
-  const double sync_ms = offset_ms + kLeadFrames * avatar_frame_ms;
+  std::vector<double> syncs;
+  std::string drops_seen;  // per burst: the drop count from before its voice to its speech
+  for (size_t b = 0; b < onsets.size(); ++b) {
+    uint64_t video_onset = 0;
+    for (const OutputCapture::Frame& f : frames) {
+      if (f.timestamp_ns + kIdleBeforeNs < onsets[b]) continue;
+      if (!like_any(idle, f.mouth_luma)) {
+        video_onset = f.timestamp_ns;
+        break;
+      }
+    }
+    ASSERT_NE(video_onset, 0u) << "no rendered frame showed the speech of burst " << b + 1 << "; "
+                               << after.status;
+    // From 600 ms before the voice (the previous burst's late hops were all counted by then:
+    // its speech ended 1.4 s before, a count shows within half a second) to its first speech
+    // frame: no hop skipped, so the session had caught up and the onset hop was on time.
+    const long long drops_from = drops.at(onsets[b] - 600000000);
+    const long long drops_until = drops.at(video_onset);
+    ASSERT_GE(drops_from, 0) << "no drop count sampled before burst " << b + 1;
+    drops_seen += " " + std::to_string(drops_from) + "-" + std::to_string(drops_until);
+    EXPECT_EQ(drops_until, drops_from)
+        << "hops were skipped before the speech of burst " << b + 1
+        << " showed: the session had not caught up, so its onset frame may be late; "
+        << after.status;
+    const double offset_ms = (double(video_onset) - double(onsets[b])) / 1e6;
+    syncs.push_back(offset_ms + kLeadFrames * avatar_frame_ms);
+  }
+  std::vector<double> sorted = syncs;
+  std::sort(sorted.begin(), sorted.end());
+  const double sync_ms = sorted[sorted.size() / 2];
   obs_video_info info = {};
   ASSERT_TRUE(obs_get_video_info(&info));
   const double obs_frame_ms = 1000.0 * info.fps_den / info.fps_num;
   // One frame: the source's (25 fps), or OBS's where that is longer; 1 ms for detecting the
   // onset and the resamplers' delay.
   const double frame_ms = std::max(avatar_frame_ms, obs_frame_ms) + 1;
-  RecordProperty("first_speech_frame_minus_onset_ms", std::to_string(offset_ms));
+  std::string each;
+  for (double v : syncs) each += (each.empty() ? "" : ", ") + std::to_string(std::lround(v));
   RecordProperty("av_sync_ms", std::to_string(sync_ms));
+  RecordProperty("av_sync_each_ms", each);
   std::printf(
-      "[ av sync  ] onset frame minus onset voice %.1f ms in OBS's output (first speech "
-      "frame %.1f ms; OBS frame %.1f ms), latency %d ms, %s\n",
-      sync_ms, offset_ms, obs_frame_ms, latency_ms, after.status.c_str());
-  EXPECT_GE(sync_ms, -frame_ms) << "the picture is ahead of its voice";
-  EXPECT_LE(sync_ms, frame_ms) << "the picture is behind its voice";
+      "[ av sync  ] onset frame minus onset voice %.1f ms in OBS's output, the median of %d "
+      "bursts (%s ms; OBS frame %.1f ms; drops before each speech showed:%s), latency %d ms, "
+      "output done %.0f ms after the input; %s\n",
+      sync_ms, kBursts, each.c_str(), obs_frame_ms, drops_seen.c_str(), latency_ms, waited_ms,
+      after.status.c_str());
+  EXPECT_GE(sync_ms, -frame_ms) << "the picture is ahead of its voice (" << each << " ms)";
+  EXPECT_LE(sync_ms, frame_ms) << "the picture is behind its voice (" << each << " ms)";
 }
 
 }  // namespace
