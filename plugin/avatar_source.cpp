@@ -23,7 +23,8 @@
 namespace musetalk::obs_plugin {
 namespace {
 
-// The properties dialog reloads at most this often while the status changes.
+// The properties view is rebuilt when the source's state or note changes
+// (AvatarWorker::view_version), at most this often.
 constexpr float kStatusRefreshSeconds = 1.0f;
 
 struct AvatarSource {
@@ -99,6 +100,8 @@ void* create(obs_data_t* settings, obs_source_t* source) {
   const bool ok = guarded("create", [&] {
     s = std::make_unique<AvatarSource>();
     s->self = source;
+    // Builds before this one saved the status line with the settings; the view would show it.
+    obs_data_erase(settings, kStatus);
     s->worker = std::make_unique<AvatarWorker>(source, s->capture);
     AvatarWorker* worker = s->worker.get();
     s->link = std::make_unique<AudioLink>(
@@ -209,16 +212,14 @@ void add_properties(AvatarSource* s, obs_properties_t* props) {
       obs_properties_add_bool(props, kEmitAudio, obs_module_text("MuseTalkAvatar.EmitAudio"));
   obs_property_set_long_description(emit, obs_module_text("MuseTalkAvatar.EmitAudio.Hint"));
 
-  // OBS's properties view shows an OBS_TEXT_INFO property's setting value as the text, so the
-  // status is written into the settings here, on the UI thread that builds the view.
-  std::string status = s ? s->worker->stats().status : std::string();
-  if (s) {
-    obs_data_t* settings = obs_source_get_settings(s->self);
-    obs_data_set_string(settings, kStatus, status.c_str());
-    obs_data_release(settings);
-  }
+  // The status is the info property's long description, taken when the view is built: OBS's
+  // properties view (UI/properties-view.cpp, AddText) shows an OBS_TEXT_INFO property as its
+  // description beside its setting's value, or, with no value and a long description, beside
+  // the long description. So no status goes into the settings, which scene collections save.
+  const std::string status = s ? s->worker->stats().status : std::string();
   obs_property_t* info = obs_properties_add_text(
       props, kStatus, obs_module_text("MuseTalkAvatar.Status"), OBS_TEXT_INFO);
+  obs_property_set_long_description(info, status.c_str());
   obs_property_text_set_info_type(
       info, is_error_status(status) ? OBS_TEXT_INFO_ERROR : OBS_TEXT_INFO_NORMAL);
 }
@@ -247,13 +248,14 @@ void deactivate(void* data) {
   guard(s, "deactivate", [s] { update_visibility(s); });
 }
 
-// Graphics thread, every frame: the audio source's retry and the rate-limited status refresh.
+// Graphics thread, every frame: the audio source's retry, and the properties view's refresh when
+// the state or the note changed (at most once a second).
 void video_tick(void* data, float seconds) {
   auto* s = static_cast<AvatarSource*>(data);
   guard(s, "video_tick", [&] {
     s->link->tick(seconds);
     s->since_refresh += seconds;
-    const uint64_t version = s->worker->status_version();
+    const uint64_t version = s->worker->view_version();
     if (version != s->refreshed_version && s->since_refresh >= kStatusRefreshSeconds) {
       s->refreshed_version = version;
       s->since_refresh = 0;

@@ -178,9 +178,14 @@ void AvatarWorker::report_error(const std::string& message) {
 void AvatarWorker::set_status(const std::string& status) {
   std::lock_guard<std::mutex> lock(mutex_);
   running_.reset();
-  if (status == status_) return;
+  publish_locked(status, status);
+}
+
+void AvatarWorker::publish_locked(const std::string& status, const std::string& view_key) {
   status_ = status;
-  ++status_version_;
+  if (view_key == view_key_) return;
+  view_key_ = view_key;
+  ++view_version_;
 }
 
 void AvatarWorker::show_running(const RunningLine& line) {
@@ -198,10 +203,11 @@ void AvatarWorker::render_running_locked() {
   if (r.on_cpu && threads > 0 && threads != cpu_threads_for(config_.cpu_threads)) {
     add("using " + std::to_string(threads) + " CPU threads: a change applies after OBS restarts");
   }
-  const std::string status = running_status(r.device, r.dtype, r.latency_ms, r.fps, r.drops, note);
-  if (status == status_) return;
-  status_ = status;
-  ++status_version_;
+  // The view's key leaves out the live numbers (fps, drops, the latency in effect) but not
+  // whether the fps was measured yet, so an open view shows the first real figures once.
+  publish_locked(
+      running_status(r.device, r.dtype, r.latency_ms, r.fps, r.drops, note),
+      "running\n" + r.device + "\n" + r.dtype + "\n" + (r.measured ? "measured\n" : "\n") + note);
 }
 
 void AvatarWorker::work() {
@@ -369,7 +375,10 @@ void AvatarWorker::stream_once(const WorkerConfig& config) {
   session.run(output, &cancel_, [&](const stream::StreamStats& s) {
     const auto now = std::chrono::steady_clock::now();
     const double seconds = std::chrono::duration<double>(now - last_time).count();
-    if (seconds > 0) line.fps = static_cast<double>(s.frames - last_frames) / seconds;
+    if (seconds > 0) {
+      line.fps = static_cast<double>(s.frames - last_frames) / seconds;
+      line.measured = true;
+    }
     last_time = now;
     last_frames = s.frames;
     line.latency_ms = s.latency_ms;
@@ -378,6 +387,7 @@ void AvatarWorker::stream_once(const WorkerConfig& config) {
   });
   line.paused = true;
   line.fps = 0;
+  line.measured = false;
   if (!quit_) show_running(line);
 }
 

@@ -75,8 +75,10 @@ class AvatarWorker {
   void report_error(const std::string& message);
 
   WorkerStats stats() const;
-  // Increases whenever the status text changes (the source refreshes its properties then).
-  uint64_t status_version() const { return status_version_; }
+  // Increases when the state (loading, running, paused, an error) or the note changes, not with
+  // the running line's live numbers: the source rebuilds its properties view then, and a rebuild
+  // takes the keyboard focus from the view, so not every second. get_stats has the live line.
+  uint64_t view_version() const { return view_version_; }
 
  private:
   struct Loaded;
@@ -96,9 +98,12 @@ class AvatarWorker {
     bool on_cpu = false;
     double latency_ms = 0, fps = 0;
     int64_t drops = 0;
-    bool paused = false;  // loaded, the source hidden
+    bool paused = false;    // loaded, the source hidden
+    bool measured = false;  // fps measured in this session
   };
   void set_status(const std::string& status);  // any other status
+  // status_ = status; view_version_ moves on when view_key differs from the last one.
+  void publish_locked(const std::string& status, const std::string& view_key);
   void show_running(const RunningLine& line);
   void render_running_locked();
 
@@ -114,7 +119,8 @@ class AvatarWorker {
   std::string note_;
   std::string status_;
   std::optional<RunningLine> running_;
-  std::atomic<uint64_t> status_version_{0};
+  std::string view_key_;  // the status without its live numbers
+  std::atomic<uint64_t> view_version_{0};
 
   std::atomic<bool> quit_{false};
   std::atomic<bool> cancel_{false};  // stops the running session

@@ -16,7 +16,8 @@ constexpr const char* kLookaheadMs = "lookahead_ms";  // int: audio waited for p
 constexpr const char* kIdle = "idle";                 // bool: cycle frames in silence
 constexpr const char* kEmitAudio = "emit_audio";      // bool: re-emit the voice (default true)
 constexpr const char* kCpuThreads = "cpu_threads";    // int: LibTorch's CPU threads, 0: auto
-// Not a setting the user edits: the status line shown by the read-only info property.
+// Not a setting: the name of the read-only info property that shows the status line (its long
+// description; never a value in the settings, so scene collections do not save it).
 constexpr const char* kStatus = "status";
 
 // Defaults.
