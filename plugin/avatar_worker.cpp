@@ -20,20 +20,11 @@
 #include "stream/session_avatar.h"
 #include "stream/stream_session.h"
 #include "torch_io/state_dict.h"
-#include "voice_resampler.h"
 
 namespace musetalk::obs_plugin {
 namespace {
 
 constexpr auto kWaitStep = std::chrono::milliseconds(100);
-constexpr auto kPumpStep = std::chrono::milliseconds(20);
-// A thread body that failed outside its own error handling starts over after this pause.
-constexpr int kRestartWaitSteps = 10;
-// Without captured audio for this long (no source, a stopped one), the pump feeds silence so the
-// session keeps showing idle frames.
-constexpr int64_t kSilenceAfterNs = 200000000;
-// Silence is fed up to this far behind the clock, so a late real packet still lands in order.
-constexpr int64_t kSilenceMarginNs = 40000000;
 constexpr int kMaxFps = 240;
 
 std::string dtype_text(torch::ScalarType dtype) {
@@ -97,21 +88,14 @@ stream::StreamSettings AvatarWorker::session_settings(const WorkerConfig& config
 }
 
 AvatarWorker::AvatarWorker(obs_source* source, CaptureBuffer& capture)
-    : source_(source), capture_(capture) {
+    : source_(source),
+      pump_(capture, [this](const std::string& message) { report_error(message); }) {
   worker_ = std::thread([this] {
-    run_thread("worker thread", &AvatarWorker::work);
+    run_restarting(
+        "worker thread", quit_, [this] { work(); },
+        [this](const std::string& message) { report_error(message); });
     guarded("worker thread", [this] { loaded_.reset(); });  // on this thread, as work() does
   });
-  pump_ = std::thread([this] { run_thread("audio pump", &AvatarWorker::pump); });
-}
-
-void AvatarWorker::run_thread(const char* where, void (AvatarWorker::*body)()) {
-  while (!guarded(
-      where, [&] { (this->*body)(); },
-      [this](const std::string& message) { report_error(message); })) {
-    for (int i = 0; i < kRestartWaitSteps && !quit_; ++i) std::this_thread::sleep_for(kWaitStep);
-    if (quit_) return;
-  }
 }
 
 AvatarWorker::~AvatarWorker() {
@@ -121,9 +105,8 @@ AvatarWorker::~AvatarWorker() {
     cancel_ = true;
   }
   changed_.notify_all();
-  capture_.wake();
   if (worker_.joinable()) worker_.join();
-  if (pump_.joinable()) pump_.join();
+  // pump_ stops as it is destroyed, after this.
 }
 
 void AvatarWorker::configure(const WorkerConfig& config) {
@@ -352,17 +335,12 @@ void AvatarWorker::stream_once(const WorkerConfig& config) {
     ObsFrameOutput& output;
     const stream::Clock& clock;
     ~Detach() {
-      std::lock_guard<std::mutex> lock(w.session_mutex_);
-      w.session_ = nullptr;
+      w.pump_.attach(nullptr);  // before the session goes
       w.next_timestamp_ns_ = output.next_ns();
       w.paused_at_ns_ = clock.now_ns();
     }
   } detach{*this, output, clock};
-  {
-    std::lock_guard<std::mutex> lock(session_mutex_);
-    session_ = &session;
-    ++session_serial_;
-  }
+  pump_.attach(&session);
 
   auto last_time = std::chrono::steady_clock::now();
   int64_t last_frames = 0;
@@ -389,54 +367,6 @@ void AvatarWorker::stream_once(const WorkerConfig& config) {
   line.fps = 0;
   line.measured = false;
   if (!quit_) show_running(line);
-}
-
-void AvatarWorker::pump() {
-  VoiceResampler resampler;
-  CapturedBlock block;
-  std::vector<float> mono;
-  std::vector<float> silence;
-  stream::SteadyClock clock;
-  uint64_t serial = 0;
-  int64_t next_pts = 0;   // end of what was pushed into the current session (session clock)
-  int64_t last_real = 0;  // arrival of the last captured block
-  while (!quit_) {
-    bool got = capture_.pop(block, kPumpStep);
-    if (quit_) break;
-    const int64_t now = clock.now_ns();
-    std::lock_guard<std::mutex> lock(session_mutex_);
-    if (session_ && session_serial_ != serial) {
-      serial = session_serial_;
-      next_pts = now;
-    }
-    for (; got; got = capture_.pop(block)) {
-      last_real = block.arrival_ns;
-      if (!session_) continue;  // hidden, loading or failed: the audio is drained and dropped
-      mono.clear();
-      try {
-        resampler.convert(block, mono);
-      } catch (const std::exception& e) {
-        set_status(error_status(e.what()));
-        continue;
-      }
-      if (mono.empty()) continue;
-      const auto duration = static_cast<int64_t>(mono.size()) * 1000000000 / 16000;
-      // Stamped by arrival on the session's clock: a gap (a removed or paused source) then
-      // reads as silence in the session's ring (stream/audio_ring.h).
-      const int64_t pts = block.arrival_ns - duration;
-      session_->push_audio(pts, mono.data(), mono.size());
-      next_pts = std::max(next_pts, pts + duration);
-    }
-    if (session_ && now - last_real > kSilenceAfterNs) {
-      const int64_t until = now - kSilenceMarginNs;
-      const int64_t count = (until - next_pts) * 16000 / 1000000000;
-      if (count > 0) {
-        silence.assign(static_cast<size_t>(count), 0.0f);
-        session_->push_audio(next_pts, silence.data(), silence.size());
-        next_pts += count * 1000000000 / 16000;
-      }
-    }
-  }
 }
 
 }  // namespace musetalk::obs_plugin

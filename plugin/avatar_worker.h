@@ -1,11 +1,11 @@
 #pragma once
 // The MuseTalk Avatar source's engine room: one worker thread per source that loads the models
-// and the avatar (never on OBS's UI thread), runs a stream::StreamSession whose frames go to OBS
-// (obs_frame_output.h), and an audio pump thread that drains the capture buffer, resamples it to
-// 16 kHz mono and pushes it into the session. Every exception ends up in the status line
-// ("Error: ..."), never in OBS. While the source is hidden the session is stopped (no inference)
-// but the pump keeps draining and discarding the captured audio; showing it again starts a new
-// session with the latency measured before, continuing the private timeline.
+// and the avatar (never on OBS's UI thread) and runs a stream::StreamSession whose frames go to
+// OBS (obs_frame_output.h), fed by the source's audio pump (audio_pump.h). Every exception ends
+// up in the status line ("Error: ..."), never in OBS. While the source is hidden the session is
+// stopped (no inference) but the pump keeps draining and discarding the captured audio; showing
+// it again starts a new session with the latency measured before, continuing the private
+// timeline.
 //
 // The worker owns the models (and any CUDA state): OBS unloads the module before it destroys
 // leftover sources (obs-studio 29.0.2 obs_shutdown), so nothing here is module-wide.
@@ -19,6 +19,7 @@
 #include <string>
 #include <thread>
 
+#include "audio_pump.h"
 #include "capture_buffer.h"
 
 struct obs_source;
@@ -83,11 +84,7 @@ class AvatarWorker {
  private:
   struct Loaded;
 
-  // Runs a thread body (work or pump) until it returns at quit_; an exception goes to the
-  // status line (guarded.h) and the body starts over after a pause.
-  void run_thread(const char* where, void (AvatarWorker::*body)());
   void work();                               // the worker thread
-  void pump();                               // the audio pump thread
   bool prepare(const WorkerConfig& config);  // false: nothing to run (see the status)
   void stream_once(const WorkerConfig& config);
   static stream::StreamSettings session_settings(const WorkerConfig& config, const Loaded& loaded,
@@ -108,7 +105,6 @@ class AvatarWorker {
   void render_running_locked();
 
   obs_source* source_;
-  CaptureBuffer& capture_;
   std::unique_ptr<Loaded> loaded_;  // worker thread only
 
   mutable std::mutex mutex_;  // guards config_ to running_
@@ -128,14 +124,12 @@ class AvatarWorker {
   std::atomic<bool> is_loaded_{false};
   std::atomic<int64_t> frames_{0};
 
-  std::mutex session_mutex_;  // the pump pushes into session_ only under it
-  stream::StreamSession* session_ = nullptr;
-  uint64_t session_serial_ = 0;    // counts sessions (a new one may reuse the address)
-  int64_t next_timestamp_ns_ = 0;  // the private timeline's next frame (under session_mutex_)
+  // Worker thread only.
+  int64_t next_timestamp_ns_ = 0;  // the private timeline's next frame
   int64_t paused_at_ns_ = 0;       // when the last session ended (steady clock); 0: none yet
 
+  AudioPump pump_;  // outlives worker_, which detaches its session from it
   std::thread worker_;
-  std::thread pump_;
 };
 
 }  // namespace musetalk::obs_plugin

@@ -8,8 +8,11 @@
 
 #include <obs-module.h>
 
+#include <atomic>
+#include <chrono>
 #include <exception>
 #include <string>
+#include <thread>
 
 namespace musetalk::obs_plugin {
 
@@ -52,6 +55,19 @@ bool guarded(const char* where, Body&& body, OnError&& on_error) noexcept {
 template <class Body>
 bool guarded(const char* where, Body&& body) noexcept {
   return guarded(where, static_cast<Body&&>(body), [](const std::string&) {});
+}
+
+// A thread body run through guarded() until it returns (a body returns once quit is set): when it
+// throws, the failure goes to on_error and the body starts over after a second, unless quit was
+// set meanwhile.
+template <class Body, class OnError>
+void run_restarting(const char* where, const std::atomic<bool>& quit, Body&& body,
+                    OnError&& on_error) noexcept {
+  while (!guarded(where, body, on_error)) {
+    for (int i = 0; i < 10 && !quit; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (quit) return;
+  }
 }
 
 }  // namespace musetalk::obs_plugin
