@@ -14,10 +14,10 @@
 #include "model/model_set.h"
 #include "model/runtime_options.h"
 #include "obs_frame_output.h"
-#include "pipeline/png_avatar_images.h"
 #include "status_line.h"
 #include "stream/clock.h"
 #include "stream/session_avatar.h"
+#include "stream/session_setup.h"
 #include "stream/stream_session.h"
 #include "torch_io/state_dict.h"
 
@@ -26,19 +26,6 @@ namespace {
 
 constexpr auto kWaitStep = std::chrono::milliseconds(100);
 constexpr int kMaxFps = 240;
-
-std::string dtype_text(torch::ScalarType dtype) {
-  switch (dtype) {
-    case torch::kFloat32:
-      return "float32";
-    case torch::kFloat16:
-      return "float16";
-    case torch::kBFloat16:
-      return "bfloat16";
-    default:
-      return c10::toString(dtype);
-  }
-}
 
 // The CPU threads in effect in this process; 0 until an avatar loaded on the CPU.
 std::atomic<int> g_cpu_threads{0};
@@ -66,7 +53,7 @@ int cpu_threads_for(int threads) {
 
 // What the worker thread has loaded, kept across sessions while the settings that made it stay.
 struct AvatarWorker::Loaded {
-  std::string models_key;  // models folder, device, dtype, UNet version
+  std::string models_key;  // stream::SessionModels::key()
   std::unique_ptr<ModelSet> models;
   std::string avatar_dir;
   std::shared_ptr<const stream::SessionAvatar> avatar;
@@ -77,14 +64,16 @@ struct AvatarWorker::Loaded {
   int latency_ms = 0;       // measured by prepare()
 };
 
+// As `musetalk stream` sets up its session (stream/session_setup.h), with the avatar's frame
+// rate and the properties' lookahead and idle behaviour; the rest at its defaults.
 stream::StreamSettings AvatarWorker::session_settings(const WorkerConfig& config,
                                                       const Loaded& loaded, int latency_ms) {
-  stream::StreamSettings settings;
-  settings.features.fps = loaded.fps;
-  settings.features.lookahead_ms = config.lookahead_ms;
-  settings.latency_ms = latency_ms;  // 0: warm_up() measures it
-  settings.idle = config.idle;
-  return settings;
+  stream::SessionTiming timing;
+  timing.fps = loaded.fps;
+  timing.lookahead_ms = config.lookahead_ms;
+  timing.latency_ms = latency_ms;  // 0: warm_up() measures it
+  timing.idle = config.idle;
+  return stream::session_settings(timing);
 }
 
 AvatarWorker::AvatarWorker(obs_source* source, CaptureBuffer& capture)
@@ -257,22 +246,23 @@ bool AvatarWorker::prepare(const WorkerConfig& config) {
                     std::to_string(kMaxFps),
                 "recreate the avatar (musetalk avatar create)");
   }
-  torch::Device device = parse_device(config.device);
-  const torch::ScalarType dtype = resolve_dtype(parse_precision(config.precision), device);
-  if (device.is_cpu()) set_cpu_threads_once(config.cpu_threads);
-  const std::string models_key = config.models_dir + "\n" + device.str() + "\n" +
-                                 dtype_text(dtype) + "\n" +
-                                 (version == UNetVersion::V15 ? "v15" : "v1");
+  stream::check_session_avatar(avatar, config.avatar_dir);  // before any model loads
+  stream::SessionModels spec;
+  spec.models_dir = config.models_dir;
+  spec.version = version;
+  spec.device = parse_device(config.device);
+  spec.dtype = resolve_dtype(parse_precision(config.precision), spec.device);
+  if (spec.device.is_cpu()) set_cpu_threads_once(config.cpu_threads);
+  const std::string models_key = spec.key();
 
   if (!loaded_ || loaded_->models_key != models_key) {
     loaded_.reset();  // free the old models before loading new ones
     auto fresh = std::make_unique<Loaded>();
-    fresh->models = std::make_unique<ModelSet>(
-        load_model_set(ModelPaths::in(config.models_dir, version), device, dtype));
+    fresh->models = std::make_unique<ModelSet>(spec.load());
     fresh->models_key = models_key;
-    fresh->device_text = device.str();
-    fresh->on_cpu = device.is_cpu();
-    fresh->dtype_text = dtype_text(dtype);
+    fresh->device_text = spec.device.str();
+    fresh->on_cpu = spec.device.is_cpu();
+    fresh->dtype_text = stream::dtype_text(spec.dtype);
     loaded_ = std::move(fresh);
     if (quit_) return false;
   }
@@ -288,9 +278,7 @@ bool AvatarWorker::prepare(const WorkerConfig& config) {
                                               4, {});
     }
     if (quit_) return false;
-    pipeline::PngAvatarImages images(avatar, torch::kCPU);
-    l.avatar = stream::SessionAvatar::load(avatar, images, latents, models.device, models.dtype,
-                                           models.device);
+    l.avatar = stream::load_session_avatar(avatar, latents, models);
     l.avatar_dir = config.avatar_dir;
     l.fps = avatar.fps;
     if (quit_) return false;

@@ -13,7 +13,6 @@
 #include "adapters/avatar_latents.h"
 #include "avatar/avatar.h"
 #include "commands.h"
-#include "files/byte_units.h"
 #include "files/error.h"
 #include "host/cpu_threads.h"
 #include "live/audio_devices.h"
@@ -25,9 +24,9 @@
 #include "live/voice_output.h"
 #include "media/audio_decoder.h"
 #include "model/model_set.h"
-#include "pipeline/png_avatar_images.h"
 #include "progress.h"
 #include "render_inputs.h"
+#include "stream/session_setup.h"
 #include "stream/stream_session.h"
 #include "stream_outputs.h"
 #include "torch_io/state_dict.h"
@@ -150,13 +149,7 @@ int stream_command(const StreamOptions& o) {
   if (!version_warning.empty()) say(false, version_warning);
   const int fps = render_fps(o.fps, avatar);
   check_timing(o, fps);
-  if (stream::SessionAvatar::decoded_bytes(avatar) > stream::kDefaultAvatarBudgetBytes) {
-    throw Error(o.avatar,
-                "needs " + files::format_size(stream::SessionAvatar::decoded_bytes(avatar)) +
-                    " for its decoded frames and masks, over the stream's " +
-                    files::format_size(stream::kDefaultAvatarBudgetBytes),
-                "use a shorter avatar video (its frames are all kept decoded while streaming)");
-  }
+  stream::check_session_avatar(avatar, o.avatar);
   if (!input.microphone) check_audio_length(media::measure_audio_16k_mono(input.file), fps);
 
   stream::SteadyClock clock;
@@ -223,7 +216,7 @@ int stream_command(const StreamOptions& o) {
   }
 
   say(o.quiet, "loading models from " + o.models);
-  ModelSet models = load_model_set(ModelPaths::in(o.models, version), run_on.device, run_on.dtype);
+  ModelSet models = stream::SessionModels{o.models, version, run_on.device, run_on.dtype}.load();
   torch::Tensor latents;
   if (avatar.has_latents()) {
     latents = to_torch(avatar.latents);
@@ -235,21 +228,17 @@ int stream_command(const StreamOptions& o) {
         [&](int64_t done, int64_t total) { latent_progress.update(done, total); });
     latent_progress.finish();
   }
-  std::shared_ptr<const stream::SessionAvatar> session_avatar;
-  {
-    pipeline::PngAvatarImages images(avatar, torch::kCPU);
-    session_avatar = stream::SessionAvatar::load(avatar, images, latents, models.device,
-                                                 models.dtype, models.device);
-  }
+  std::shared_ptr<const stream::SessionAvatar> session_avatar =
+      stream::load_session_avatar(avatar, latents, models);
 
-  stream::StreamSettings settings;
-  settings.features.fps = fps;
-  settings.features.lookahead_ms = o.lookahead_ms;
-  settings.features.left_context_ms = o.context_ms;
-  settings.batch = o.batch;
-  settings.latency_ms = o.latency_ms;
-  settings.idle = !o.no_idle;
-  stream::StreamSession session(models, session_avatar, settings, clock);
+  stream::SessionTiming timing;
+  timing.fps = fps;
+  timing.lookahead_ms = o.lookahead_ms;
+  timing.context_ms = o.context_ms;
+  timing.batch = o.batch;
+  timing.latency_ms = o.latency_ms;
+  timing.idle = !o.no_idle;
+  stream::StreamSession session(models, session_avatar, stream::session_settings(timing), clock);
   const int64_t latency_ns = session.warm_up();
   say(o.quiet, "latency " + std::to_string(latency_ns / 1000000) + " ms (" +
                    (o.latency_ms > 0 ? std::string("--latency-ms")
