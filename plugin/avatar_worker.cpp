@@ -6,20 +6,22 @@
 #include <mutex>
 #include <vector>
 
-#include "adapters/avatar_latents.h"
 #include "avatar/avatar.h"
 #include "files/error.h"
-#include "guarded.h"
 #include "host/cpu_threads.h"
 #include "model/model_set.h"
 #include "model/runtime_options.h"
-#include "obs_frame_output.h"
 #include "status_line.h"
 #include "stream/clock.h"
 #include "stream/session_avatar.h"
 #include "stream/session_setup.h"
 #include "stream/stream_session.h"
 #include "torch_io/state_dict.h"
+
+// After LibTorch's headers: obs.h brings SIMDe's SSE shims, which break the x86 intrinsics
+// headers LibTorch includes after them.
+#include "guarded.h"
+#include "obs_frame_output.h"
 
 namespace musetalk::obs_plugin {
 namespace {
@@ -246,6 +248,13 @@ bool AvatarWorker::prepare(const WorkerConfig& config) {
                     std::to_string(kMaxFps),
                 "recreate the avatar (musetalk avatar create)");
   }
+  // The source streams an avatar with the VAE latents it was made with (native, upstream
+  // MuseTalk and LiveTalking avatars all have them); making them here would need the VAE
+  // encoder's face crops, which pull OpenCV into OBS.
+  if (!avatar.has_latents()) {
+    throw Error(config.avatar_dir, "has no VAE latents (latents.safetensors or latents.pt)",
+                avatar::kRecreateFix);
+  }
   stream::check_session_avatar(avatar, config.avatar_dir);  // before any model loads
   stream::SessionModels spec;
   spec.models_dir = config.models_dir;
@@ -270,15 +279,7 @@ bool AvatarWorker::prepare(const WorkerConfig& config) {
   if (!l.avatar || l.avatar_dir != config.avatar_dir) {
     l.avatar.reset();
     ModelSet& models = *l.models;
-    torch::Tensor latents;
-    if (avatar.has_latents()) {
-      latents = to_torch(avatar.latents);
-    } else {
-      latents = adapters::make_avatar_latents(models.vae, models.vae_config.scaling_factor, avatar,
-                                              4, {});
-    }
-    if (quit_) return false;
-    l.avatar = stream::load_session_avatar(avatar, latents, models);
+    l.avatar = stream::load_session_avatar(avatar, to_torch(avatar.latents), models);
     l.avatar_dir = config.avatar_dir;
     l.fps = avatar.fps;
     if (quit_) return false;
