@@ -5,6 +5,7 @@
 #include <obs-module.h>
 
 #include "avatar_source.h"
+#include "settings_keys.h"
 
 OBS_DECLARE_MODULE()
 OBS_MODULE_USE_DEFAULT_LOCALE("musetalk-obs", "en-US")
@@ -15,8 +16,10 @@ MODULE_EXPORT const char* obs_module_description(void) {
 
 bool obs_module_load(void) {
   musetalk::obs_plugin::register_avatar_source();
-  blog(LOG_INFO, "[musetalk-obs] loaded (built against libobs %d.%d.%d)", LIBOBS_API_MAJOR_VER,
-       LIBOBS_API_MINOR_VER, LIBOBS_API_PATCH_VER);
+  blog(LOG_INFO,
+       "[musetalk-obs] loaded: source type '%s' (MuseTalk Avatar), built against libobs %d.%d.%d",
+       musetalk::obs_plugin::kSourceId, LIBOBS_API_MAJOR_VER, LIBOBS_API_MINOR_VER,
+       LIBOBS_API_PATCH_VER);
   return true;
 }
 
