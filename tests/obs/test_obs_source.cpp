@@ -218,8 +218,7 @@ TEST_F(ObsSourceTest, BadAvatarFolderIsAnErrorInTheStatus) {
 // An avatar without latents (the repository's sample, as it ships) is refused with an error that
 // names the command making one with them: the plugin loads no VAE encoder (nor the OpenCV and
 // FFmpeg code that decodes and crops for it), and every real avatar has its latents.
-// DISABLED_ until the module requires latents (it still makes them with the VAE for now).
-TEST_F(ObsSourceTest, DISABLED_AvatarWithoutLatentsIsAnErrorNamingAvatarCreate) {
+TEST_F(ObsSourceTest, AvatarWithoutLatentsIsAnErrorNamingAvatarCreate) {
   const std::string sample = sample_dir() + "/avatar";
   ASSERT_FALSE(std::filesystem::exists(sample + "/latents.safetensors"));
   SourceRef mic = create_source(kTestAudioId, "No Latents Mic");
