@@ -2,6 +2,7 @@
 
 #include <png.h>
 
+#include <algorithm>
 #include <csetjmp>
 #include <cstdio>
 #include <fstream>
@@ -148,14 +149,22 @@ void write_png_file(const std::string& path, const PngSpec& spec) {
   if (!out.flush()) throw std::runtime_error("cannot write " + path);
 }
 
-void fill_random(PngSpec& spec, uint32_t seed) {
+PngSpec random_png(int colour_type, int bit_depth, int width, int height, uint32_t seed) {
+  PngSpec spec;
+  spec.width = width;
+  spec.height = height;
+  spec.colour_type = colour_type;
+  spec.bit_depth = bit_depth;
+  uint32_t limit = uint32_t{1} << bit_depth;
+  if (colour_type == PNG_COLOR_TYPE_PALETTE) {
+    limit = std::min<uint32_t>(limit, 256);
+    for (uint32_t i = 0; i < limit * 3; ++i)
+      spec.palette.push_back(static_cast<uint8_t>(i * 89 + 5));
+  }
   std::mt19937 rng(seed);
-  const uint32_t limit = spec.colour_type == PNG_COLOR_TYPE_PALETTE
-                             ? static_cast<uint32_t>(spec.palette.size() / 3)
-                             : uint32_t{1} << spec.bit_depth;
-  spec.samples.resize(static_cast<size_t>(spec.width) * spec.height *
-                      png_samples_per_pixel(spec.colour_type));
+  spec.samples.resize(static_cast<size_t>(width) * height * png_samples_per_pixel(colour_type));
   for (uint16_t& v : spec.samples) v = static_cast<uint16_t>(rng() % limit);
+  return spec;
 }
 
 std::vector<uint8_t> exif_orientation_block(int orientation, bool intel) {

@@ -32,9 +32,10 @@ std::vector<uint8_t> encode_png(const PngSpec& spec);
 // Writes encode_png(spec) to path.
 void write_png_file(const std::string& path, const PngSpec& spec);
 
-// spec.samples filled with random values below 2^bit_depth (below the palette's size for colour
-// type 3) from seed.
-void fill_random(PngSpec& spec, uint32_t seed);
+// A width x height image of the layout with random samples from seed, below 2^bit_depth; colour
+// type 3 gets a full palette (2^bit_depth entries, at most 256, of a fixed pattern) and indices
+// into it.
+PngSpec random_png(int colour_type, int bit_depth, int width, int height, uint32_t seed);
 
 // Samples per pixel of a PNG colour type: 1, 3, 1, 2 or 4.
 int png_samples_per_pixel(int colour_type);

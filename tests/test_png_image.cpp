@@ -40,17 +40,7 @@ int sample8(const PngSpec& s, int x, int y, int c) {
 }
 
 PngSpec spec_of(int colour_type, int bit_depth, int w = 13, int h = 7, uint32_t seed = 1) {
-  PngSpec s;
-  s.width = w;
-  s.height = h;
-  s.colour_type = colour_type;
-  s.bit_depth = bit_depth;
-  if (colour_type == PNG_COLOR_TYPE_PALETTE) {
-    const int entries = bit_depth < 8 ? 1 << bit_depth : 200;
-    for (int i = 0; i < entries * 3; ++i) s.palette.push_back(static_cast<uint8_t>(i * 37 + 11));
-  }
-  test::fill_random(s, seed);
-  return s;
+  return test::random_png(colour_type, bit_depth, w, h, seed);
 }
 
 // Expects fn to throw a musetalk::Error naming input whose text contains words.

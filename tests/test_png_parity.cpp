@@ -66,20 +66,6 @@ int expect_same_as_opencv(const std::string& path, const std::string& what) {
   return decoded;
 }
 
-PngSpec layout(int colour_type, int bit_depth, int w, int h, uint32_t seed) {
-  PngSpec s;
-  s.width = w;
-  s.height = h;
-  s.colour_type = colour_type;
-  s.bit_depth = bit_depth;
-  if (colour_type == PNG_COLOR_TYPE_PALETTE) {
-    const int entries = bit_depth < 8 ? 1 << bit_depth : 256;
-    for (int i = 0; i < entries * 3; ++i) s.palette.push_back(static_cast<uint8_t>(i * 89 + 5));
-  }
-  test::fill_random(s, seed);
-  return s;
-}
-
 std::string name_of(const PngSpec& s) {
   return "type " + std::to_string(s.colour_type) + ", " + std::to_string(s.bit_depth) + " bits, " +
          std::to_string(s.width) + "x" + std::to_string(s.height) +
@@ -106,7 +92,7 @@ TEST(PngParity, EveryLayoutDecodesAsCvImread) {
         for (bool interlaced : {false, true}) {
           for (bool trns : {false, true}) {
             if (trns && (l.type & PNG_COLOR_MASK_ALPHA)) continue;  // not allowed with alpha
-            PngSpec s = layout(l.type, depth, size[0], size[1], ++seed);
+            PngSpec s = test::random_png(l.type, depth, size[0], size[1], ++seed);
             s.interlaced = interlaced;
             if (trns && l.type == PNG_COLOR_TYPE_PALETTE) {
               s.transparency = {0, 99, 255};  // no more entries than the palette has
@@ -132,7 +118,7 @@ TEST(PngParity, ExifOrientationTurnsAsCvImread) {
   for (int orientation = 0; orientation <= 9; ++orientation) {
     for (bool intel : {true, false}) {
       for (bool after : {false, true}) {
-        PngSpec s = layout(PNG_COLOR_TYPE_RGB, 8, 5, 3, 40 + orientation);
+        PngSpec s = test::random_png(PNG_COLOR_TYPE_RGB, 8, 5, 3, 40 + orientation);
         s.exif = test::exif_orientation_block(orientation, intel);
         s.exif_after_pixels = after;
         const std::string path = dir.file("exif.png");
@@ -174,7 +160,7 @@ TEST(PngParity, RefusedExactlyWhereCvImreadGivesNoImage) {
   // Every prefix of a file, and every single byte damaged: libpng's CRC and chunk checks decide,
   // the same way for both readers (a damaged ancillary chunk is skipped, a critical one refused).
   // The top bit: a chunk length of 2^31 or more is an error, never an allocation.
-  PngSpec s = layout(PNG_COLOR_TYPE_PALETTE, 4, 6, 4, 77);
+  PngSpec s = test::random_png(PNG_COLOR_TYPE_PALETTE, 4, 6, 4, 77);
   s.transparency = {10, 20};
   s.interlaced = true;
   s.exif = test::exif_orientation_block(6, true);
