@@ -81,8 +81,12 @@ int render_command(const RenderOptions& o) {
                  avatar.frame_width + avatar.frame_width % 2,
                  avatar.frame_height + avatar.frame_height % 2);
   }
+  const ModelPaths model_paths = ModelPaths::in(o.models, version);
+  // An avatar without latents needs the VAE encoder, which a set exported for render or stream
+  // leaves out: said now, not after the models have loaded.
+  if (!avatar.has_latents()) require_vae_encoder(model_paths);
   say(o.quiet, "loading models from %s\n", o.models);
-  ModelSet models = load_model_set(ModelPaths::in(o.models, version), device, dtype);
+  ModelSet models = load_model_set(model_paths, device, dtype);
 
   if (!avatar.has_latents()) {
     say(o.quiet, "%s has no latents.safetensors: making them with the VAE\n", o.avatar);

@@ -216,6 +216,9 @@ int stream_command(const StreamOptions& o) {
   }
 
   say(o.quiet, "loading models from " + o.models);
+  // An avatar without latents needs the VAE encoder, which a set exported for render or stream
+  // leaves out: said now, not after the models have loaded.
+  if (!avatar.has_latents()) require_vae_encoder(ModelPaths::in(o.models, version));
   ModelSet models = stream::SessionModels{o.models, version, run_on.device, run_on.dtype}.load();
   torch::Tensor latents;
   if (avatar.has_latents()) {
