@@ -350,6 +350,18 @@ TEST_F(ModelsExport, V1SetHasTheV1NamesAndLoadsWithVersionV1) {
       load_model_set(ModelPaths::in(o.out, UNetVersion::V1), torch::kCPU, torch::kFloat32);
   ModelSet from_release = load(released());
   EXPECT_TRUE(torch::equal(run_networks(v1).unet, run_networks(from_release).unet));
+
+  // Loaded for v1.5 (what render does when neither --version nor the avatar names one), the
+  // error says which UNet the set holds and which --version loads it.
+  try {
+    load_model_set(ModelPaths::in(o.out, UNetVersion::V15), torch::kCPU, torch::kFloat32);
+    ADD_FAILURE() << "a v1 set loaded as v1.5";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.input(), (fs::path(o.out) / "musetalkV15/musetalk.json").string());
+    EXPECT_NE(e.problem().find("holds the UNet of MuseTalk v1 ("), std::string::npos)
+        << e.problem();
+    EXPECT_NE(e.fix().find("--version v1"), std::string::npos) << e.fix();
+  }
 }
 
 // --- the command, run as a user runs it ---

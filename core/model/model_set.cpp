@@ -42,9 +42,31 @@ void require_file(const std::string& f) {
   }
 }
 
+// A UNet file (config or weights) of p, which ModelPaths::in laid out for one version. When it is
+// missing but the folder holds the other version's UNet (an exported set holds one version only),
+// the fix names the version the folder can serve.
+void require_unet_file(const std::string& f, const ModelPaths& p) {
+  if (fs::is_regular_file(f)) return;
+  const fs::path unet_dir = fs::path(p.unet_config).parent_path();
+  const bool wanted_v15 = unet_dir.filename() == "musetalkV15";
+  const ModelPaths other = ModelPaths::in(unet_dir.parent_path().string(),
+                                          wanted_v15 ? UNetVersion::V1 : UNetVersion::V15);
+  if (fs::is_regular_file(other.unet_config) && fs::is_regular_file(other.unet_weights)) {
+    const std::string have = wanted_v15 ? "v1" : "v15";
+    throw Error(f,
+                std::string("model file not found: this folder holds the UNet of MuseTalk ") +
+                    have + " (" + other.unet_weights + "), not of " + (wanted_v15 ? "v15" : "v1"),
+                "use --version " + have + " (and an avatar made for " + have +
+                    "), or put the other UNet there as models/README.md says");
+  }
+  require_file(f);
+}
+
 void require_files(const ModelPaths& p) {
-  for (const std::string* f : {&p.unet_config, &p.unet_weights, &p.vae_config, &p.vae_weights,
-                               &p.whisper_config, &p.whisper_weights}) {
+  require_unet_file(p.unet_config, p);
+  require_unet_file(p.unet_weights, p);
+  for (const std::string* f :
+       {&p.vae_config, &p.vae_weights, &p.whisper_config, &p.whisper_weights}) {
     require_file(*f);
   }
 }
@@ -59,12 +81,12 @@ void load_weights(Module& module, const std::string& path, const NameMapper& map
 // float32). load_model_set and check_network_loads both load through these, so
 // `models check --verify` cannot drift from what render does.
 nn::UNetConfig unet_config(const ModelPaths& p) {
-  require_file(p.unet_config);
+  require_unet_file(p.unet_config, p);
   return parse_config(p.unet_config, nn::UNetConfig::from_json);
 }
 
 nn::UNet2DConditionModel load_unet(const nn::UNetConfig& config, const ModelPaths& p) {
-  require_file(p.unet_weights);
+  require_unet_file(p.unet_weights, p);
   nn::UNet2DConditionModel unet(config);
   load_weights(unet, p.unet_weights);
   return unet;
