@@ -22,15 +22,48 @@ set(CPACK_PACKAGE_DESCRIPTION_SUMMARY
     "Real-time lip-sync avatars (MuseTalk v1.5) for the command line and OBS Studio")
 
 # Which LibTorch the binaries were linked against: Debian's (a package dependency) or another
-# one that must be present at the same place on the target machine.
+# one that must be present at the same place on the target machine. Debian's libtorch only
+# recommends a fast BLAS and falls back to the reference libblas3, several times slower for the
+# UNet's attention and Whisper's matrix products, so the package depends on OpenBLAS (what
+# `./dev test` runs with).
 get_filename_component(musetalk_torch_dir "${TORCH_LIBRARY}" DIRECTORY)
 if(musetalk_torch_dir MATCHES "^/usr/lib")
+  set(CPACK_DEBIAN_PACKAGE_DEPENDS "libopenblas0-pthread | libopenblas0")
   set(musetalk_torch_note "LibTorch comes from Debian's libtorch package (CPU).")
 else()
-  set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS_PRIVATE_DIRS "${musetalk_torch_dir}")
+  # dpkg-shlibdeps cannot map a library outside Debian's packages to a package: every folder
+  # the LibTorch libraries (and a CUDA LibTorch's toolkit libraries) come from is private.
+  set(musetalk_private_dirs "${musetalk_torch_dir}")
+  foreach(lib IN LISTS TORCH_LIBRARIES TORCH_CUDA_LIBRARIES)
+    if(lib MATCHES "^/" AND NOT lib MATCHES "^/usr/lib")
+      get_filename_component(dir "${lib}" DIRECTORY)
+      list(APPEND musetalk_private_dirs "${dir}")
+    endif()
+  endforeach()
+  if(CUDAToolkit_LIBRARY_DIR)
+    list(APPEND musetalk_private_dirs "${CUDAToolkit_LIBRARY_DIR}")
+  endif()
+  list(REMOVE_DUPLICATES musetalk_private_dirs)
+  set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS_PRIVATE_DIRS "${musetalk_private_dirs}")
+  if(CAFFE2_USE_CUDA)
+    set(musetalk_torch_kind "CUDA")
+    foreach(v IN ITEMS CUDAToolkit_VERSION CUDA_VERSION)
+      if(NOT "${${v}}" STREQUAL "")
+        set(musetalk_torch_kind "CUDA ${${v}}")
+        break()
+      endif()
+    endforeach()
+  else()
+    set(musetalk_torch_kind "CPU")
+  endif()
   string(CONCAT musetalk_torch_note
-      "Built against the LibTorch ${Torch_VERSION} in ${musetalk_torch_dir}, which this package "
-      "does not contain: install that LibTorch (or the PyTorch it came from) at the same path.")
+      "Built against the ${musetalk_torch_kind} LibTorch ${Torch_VERSION} in "
+      "${musetalk_torch_dir}, which this package does not contain: install that LibTorch (or the "
+      "PyTorch it came from) at the same path")
+  if(CAFFE2_USE_CUDA)
+    string(APPEND musetalk_torch_note ", with an NVIDIA driver that supports its CUDA")
+  endif()
+  string(APPEND musetalk_torch_note ".")
 endif()
 string(CONCAT CPACK_DEBIAN_PACKAGE_DESCRIPTION
     "MuseTalk v1.5 re-implemented in C++ on LibTorch: the musetalk tool creates avatars, renders "

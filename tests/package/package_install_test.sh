@@ -1,107 +1,136 @@
 #!/usr/bin/env bash
-# The Debian package as a user gets it (issue: one installable package): cpack builds the .deb
-# from this build folder (cmake/Packaging.cmake), dpkg installs it into a clean root, and then
-#   - Depends holds runtime libraries only (LibTorch and libobs among them, no -dev package);
-#   - every file is where Debian's OBS 29 and the PATH look (usr/bin, usr/lib/<triplet>/
-#     obs-plugins, usr/share/obs/obs-plugins/musetalk-obs);
-#   - the installed `musetalk --version` runs, and `musetalk models check` on an empty folder
-#     exits 2 with the download hint;
-#   - the real OBS application, started under Xvfb with a scratch HOME, loads the installed
-#     module: the root's plugin folders are given to it through OBS_PLUGINS_PATH and
-#     OBS_PLUGINS_DATA_PATH, which OBS adds exactly as it adds its own system folders
-#     (obsproject/obs-studio UI/obs-app.cpp AddExtraModulePaths), and its log must name the
-#     module and the source type.
+# The Debian package as a user gets it (issue: one installable package), on a fresh Debian 12:
+# cpack builds the .deb from this build folder (cmake/Packaging.cmake), debootstrap makes a
+# minimal bookworm root, and `apt-get install --no-install-recommends ./musetalk_*.deb` inside it
+# pulls the runtime libraries from the package's Depends alone. Then, all inside that root:
+#   - no -dev package was pulled, and every file is where the PATH and Debian's OBS 29 look
+#     (usr/bin, usr/lib/<triplet>/obs-plugins, usr/share/obs/obs-plugins/musetalk-obs);
+#   - `musetalk --version` runs and names OpenBLAS as the BLAS in use, and `musetalk models
+#     check` on an empty folder exits 2 with the download hint;
+#   - the real OBS application (Debian's obs-studio, installed next to it as a user would),
+#     started under Xvfb with a scratch HOME and no plugin path of ours, loads musetalk-obs from
+#     the system plugin folder: its log names the module and the source type.
+# Needs root (debootstrap, chroot, mounts: exit 77, skipped, without it) and Debian's mirror
+# (MIRROR, default http://deb.debian.org/debian); about a minute here.
 # Usage: package_install_test.sh BUILD_DIR (CPACK: the cpack to run, default cpack)
 set -euo pipefail
 
-build=$(cd "$1" && pwd)
-work=$(mktemp -d)
-obs_pid=
-cleanup() {
-  # xvfb-run, Xvfb and OBS share the session setsid gave them.
-  if [ -n "$obs_pid" ]; then
-    kill -TERM -- "-$obs_pid" 2>/dev/null || true
-    wait "$obs_pid" 2>/dev/null || true
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
 fail() {
   echo "FAIL: $*" >&2
   exit 1
+}
+[ $# -eq 1 ] && [ -d "$1" ] || fail "usage: $0 BUILD_DIR"
+if [ "$(id -u)" -ne 0 ]; then
+  echo "SKIP: installing into a fresh Debian root needs root (debootstrap, chroot, mount)"
+  exit 77
+fi
+for tool in debootstrap chroot unshare; do
+  command -v "$tool" >/dev/null || fail "$tool is missing: apt-get install debootstrap util-linux"
+done
+# The mounts below live in a mount namespace of this script's own, so they end with it however
+# it ends.
+if [ -z "${MUSETALK_IN_MOUNT_NS:-}" ]; then
+  MUSETALK_IN_MOUNT_NS=1 exec unshare --mount --propagation private "$0" "$@"
+fi
+
+build=$(cd "$1" && pwd)
+mirror=${MIRROR:-http://deb.debian.org/debian}
+work=$(mktemp -d)
+root=$work/root
+mounts=()
+cleanup() {
+  # OBS, Xvfb and xvfb-run share the session setsid gave them inside the root.
+  if [ -s "$root/tmp/obs.sid" ]; then
+    kill -TERM -- "-$(cat "$root/tmp/obs.sid")" 2>/dev/null || true
+    sleep 1
+  fi
+  for ((i = ${#mounts[@]} - 1; i >= 0; i--)); do umount -l "${mounts[i]}" 2>/dev/null || true; done
+  rm -rf --one-file-system "$work"
+}
+trap cleanup EXIT
+trap 'exit 143' TERM INT
+
+in_root() {
+  chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+    DEBIAN_FRONTEND=noninteractive LANG=C.UTF-8 "$@"
 }
 
 "${CPACK:-cpack}" --config "$build/CPackConfig.cmake" -B "$work/dist" >"$work/cpack.log" 2>&1 ||
   { cat "$work/cpack.log"; fail "cpack could not build the package"; }
 deb=$(ls "$work"/dist/*.deb)
 echo "package: $(basename "$deb") ($(du -h "$deb" | cut -f1))"
+echo "Depends: $(dpkg-deb -f "$deb" Depends)"
 
-depends=$(dpkg-deb -f "$deb" Depends)
-echo "Depends: $depends"
-grep -q 'libtorch' <<<"$depends" || fail "Depends does not name LibTorch's package"
-grep -q 'libobs0' <<<"$depends" || fail "Depends does not name libobs0"
-if grep -Eq -- '-dev( |,|$)' <<<"$depends"; then fail "Depends names a -dev package"; fi
+echo "==> debootstrap bookworm (minbase)"
+debootstrap --variant=minbase bookworm "$root" "$mirror" >"$work/debootstrap.log" 2>&1 ||
+  { tail -20 "$work/debootstrap.log"; fail "debootstrap failed"; }
+mount -t proc proc "$root/proc" || fail "cannot mount /proc in the root"
+mounts+=("$root/proc")
+mount -t sysfs sysfs "$root/sys" || fail "cannot mount /sys in the root"
+mounts+=("$root/sys")
+for m in dev dev/pts; do
+  mount --bind "/$m" "$root/$m" || fail "cannot bind-mount /$m in the root"
+  mounts+=("$root/$m")
+done
+cp /etc/resolv.conf "$root/etc/resolv.conf"
 
-# A clean root with an empty dpkg database; the dependencies are the host's own libraries.
-root=$work/root
-mkdir -p "$root/var/lib/dpkg/info" "$root/var/lib/dpkg/updates"
-touch "$root/var/lib/dpkg/status"
-if [ "$(id -u)" -eq 0 ]; then
-  dpkg --root="$root" --force-depends --force-script-chrootless -i "$deb" >"$work/dpkg.log" 2>&1 ||
-    { cat "$work/dpkg.log"; fail "dpkg could not install the package"; }
-  dpkg --root="$root" -s musetalk | grep -q '^Status: install ok installed' ||
-    fail "dpkg does not list the package as installed"
-else
-  echo "not root: unpacking with dpkg-deb -x instead of installing with dpkg --root"
-  dpkg-deb -x "$deb" "$root"
+echo "==> apt-get install ./$(basename "$deb")"
+cp "$deb" "$root/tmp/musetalk.deb"
+before=$(in_root dpkg-query -W -f='${Package}\n' | wc -l)
+in_root apt-get update -qq
+in_root apt-get install -y -qq --no-install-recommends /tmp/musetalk.deb >"$work/apt.log" 2>&1 ||
+  { tail -30 "$work/apt.log"; fail "apt-get could not install the package"; }
+after=$(in_root dpkg-query -W -f='${Package}\n' | wc -l)
+echo "installed musetalk and the $((after - before - 1)) packages its Depends pulled"
+if in_root dpkg-query -W -f='${Package}\n' | grep -E -- '-dev(:|$)'; then
+  fail "installing the package pulled -dev packages"
 fi
 
 triplet=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
-if [ -e "/usr/lib/$triplet/obs-plugins/musetalk-obs.so" ]; then
-  echo "SKIP: musetalk-obs is installed on this system, so OBS would load that copy, not the package's"
-  exit 77
-fi
-plugins=$root/usr/lib/$triplet/obs-plugins
-plugin_data=$root/usr/share/obs/obs-plugins
-for f in "$root/usr/bin/musetalk" "$plugins/musetalk-obs.so" \
-  "$plugin_data/musetalk-obs/locale/en-US.ini" "$root/usr/share/doc/musetalk/README.md" \
-  "$root/usr/share/doc/musetalk/LICENSE"; do
-  [ -f "$f" ] || fail "the package has no ${f#"$root"}"
+for f in /usr/bin/musetalk "/usr/lib/$triplet/obs-plugins/musetalk-obs.so" \
+  /usr/share/obs/obs-plugins/musetalk-obs/locale/en-US.ini /usr/share/doc/musetalk/README.md \
+  /usr/share/doc/musetalk/LICENSE /usr/share/doc/musetalk/THIRD_PARTY.md; do
+  [ -f "$root$f" ] || fail "the package has no $f"
 done
 
-version=$("$root/usr/bin/musetalk" --version) || fail "musetalk --version failed"
+version=$(in_root musetalk --version) || fail "musetalk --version failed"
 echo "$version"
 grep -q '^musetalk [0-9]' <<<"$version" || fail "musetalk --version printed no version"
-mkdir "$work/empty-models"
+grep -q '^BLAS: .*OpenBLAS' <<<"$version" || fail "the installed musetalk does not use OpenBLAS"
+in_root mkdir -p /tmp/empty-models
 rc=0
-check=$("$root/usr/bin/musetalk" models check --models "$work/empty-models" 2>&1) || rc=$?
+check=$(in_root musetalk models check --models /tmp/empty-models 2>&1) || rc=$?
 [ "$rc" -eq 2 ] || { echo "$check"; fail "models check on an empty folder exited $rc, not 2"; }
 grep -q 'models download' <<<"$check" || { echo "$check"; fail "models check gave no hint"; }
 
-# The real OBS application under its own Xvfb with a scratch HOME; FirstRun=true skips the
-# first-run wizard.
-export HOME=$work/home
-mkdir -p "$HOME/.config/obs-studio"
-printf '[General]\nFirstRun=true\n' >"$HOME/.config/obs-studio/global.ini"
-export OBS_PLUGINS_PATH=$plugins OBS_PLUGINS_DATA_PATH=$plugin_data
-setsid xvfb-run -a -s "-screen 0 1280x720x24" obs --minimize-to-tray >"$work/obs.out" 2>&1 &
-obs_pid=$!
+echo "==> Debian's OBS under Xvfb, loading plugins from the system folders only"
+in_root apt-get install -y -qq --no-install-recommends obs-studio xvfb xauth >"$work/apt-obs.log" \
+  2>&1 || { tail -30 "$work/apt-obs.log"; fail "apt-get could not install obs-studio"; }
+home=/tmp/obs-home
+mkdir -p "$root$home/.config/obs-studio"
+printf '[General]\nFirstRun=true\n' >"$root$home/.config/obs-studio/global.ini"
+# X sockets are shared with the host (abstract names): a display no Xvfb of the host holds.
+display=99
+while [ -e "/tmp/.X$display-lock" ] || [ -e "/tmp/.X11-unix/X$display" ]; do
+  display=$((display + 1))
+done
+in_root /bin/sh -c "HOME=$home setsid sh -c 'echo \$\$ >/tmp/obs.sid; exec xvfb-run \
+  -n $display -s \"-screen 0 1280x720x24\" obs --minimize-to-tray' >/tmp/obs.out 2>&1 &"
+logs=$root$home/.config/obs-studio/logs
 loaded=
-for _ in $(seq 1 120); do
-  if grep -qs "\[musetalk-obs\] loaded: source type 'musetalk_avatar'" \
-    "$HOME"/.config/obs-studio/logs/*.txt; then
+for _ in $(seq 1 240); do
+  if grep -qs "\[musetalk-obs\] loaded: source type 'musetalk_avatar'" "$logs"/*.txt; then
     loaded=yes
     break
   fi
-  kill -0 "$obs_pid" 2>/dev/null || break
   sleep 0.5
 done
-log=$(ls "$HOME"/.config/obs-studio/logs/*.txt 2>/dev/null | head -1)
+log=$(ls "$logs"/*.txt 2>/dev/null | head -1)
 if [ -z "$loaded" ]; then
   [ -n "$log" ] && cat "$log"
-  cat "$work/obs.out"
+  cat "$root/tmp/obs.out"
   fail "OBS did not log loading musetalk-obs from the installed package"
 fi
 grep -E "musetalk-obs" "$log"
 grep -q "Failed to load.*musetalk-obs" "$log" && fail "OBS logged a failure for musetalk-obs"
-echo "PASS: the package installs, its tool runs and OBS loads its plugin"
+echo "PASS: the package installs on a fresh Debian 12, its tool runs and OBS loads its plugin"
