@@ -209,6 +209,8 @@ void AvatarWorker::work() {
       } else {
         stream_once(config);
       }
+    } catch (const LoadStopped&) {
+      break;  // destroy: quit_ is set
     } catch (const std::exception& e) {
       ready = false;
       is_loaded_ = false;
@@ -233,9 +235,9 @@ bool AvatarWorker::prepare(const WorkerConfig& config) {
   is_loaded_ = false;
   set_status(kLoadingStatus);
 
-  // Each load step takes seconds: destroy (quit_) is checked between them, so it waits for one
-  // step at most, not for the whole load. What is loaded so far stays in loaded_ (freed by the
-  // worker thread as it ends).
+  // Each load step takes seconds: destroy (quit_) is checked between them, and between the
+  // networks of the model set, so it waits for one step at most, not for the whole load. What is
+  // loaded so far stays in loaded_ (freed by the worker thread as it ends).
   avatar::Avatar avatar = avatar::load_avatar(config.avatar_dir);
   if (quit_) return false;
   // The UNet version the avatar records (musetalk render does the same), else v1.5.
@@ -267,7 +269,7 @@ bool AvatarWorker::prepare(const WorkerConfig& config) {
   if (!loaded_ || loaded_->models_key != models_key) {
     loaded_.reset();  // free the old models before loading new ones
     auto fresh = std::make_unique<Loaded>();
-    fresh->models = std::make_unique<ModelSet>(spec.load());
+    fresh->models = std::make_unique<ModelSet>(spec.load([this] { return !quit_; }));
     fresh->models_key = models_key;
     fresh->device_text = spec.device.str();
     fresh->on_cpu = spec.device.is_cpu();

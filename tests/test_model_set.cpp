@@ -36,6 +36,20 @@ TEST(ModelSet, LoadsATinySetAndGeneratesFaces) {
   EXPECT_EQ(faces.bgr.scalar_type(), torch::kUInt8);
 }
 
+TEST(ModelSet, KeepGoingIsAskedAfterEachNetworkAndFalseStopsTheLoad) {
+  test::TempDir tmp;
+  test::write_tiny_model_set(tmp.path());
+  const ModelPaths paths = ModelPaths::in(tmp.path().string(), UNetVersion::V15);
+  int asked = 0;
+  load_model_set(paths, torch::kCPU, torch::kFloat32, [&] { return ++asked > 0; });
+  EXPECT_EQ(asked, 3);  // after the UNet, the VAE and Whisper
+
+  asked = 0;
+  EXPECT_THROW(load_model_set(paths, torch::kCPU, torch::kFloat32, [&] { return ++asked < 2; }),
+               LoadStopped);
+  EXPECT_EQ(asked, 2);  // stopped after the VAE: Whisper never loaded
+}
+
 void expect_error_naming(const std::function<void()>& call, const std::string& what,
                          const std::string& also = "") {
   try {

@@ -180,7 +180,11 @@ ModelPaths ModelPaths::in(const std::string& dir, UNetVersion version) {
   return p;
 }
 
-ModelSet load_model_set(const ModelPaths& paths, torch::Device device, torch::ScalarType dtype) {
+ModelSet load_model_set(const ModelPaths& paths, torch::Device device, torch::ScalarType dtype,
+                        const std::function<bool()>& keep_going) {
+  const auto next = [&] {
+    if (keep_going && !keep_going()) throw LoadStopped();
+  };
   // Every file present and every config parsed before the first weight file is read, so a
   // missing or broken file fails in a second rather than after the others have loaded.
   require_files(paths);
@@ -191,8 +195,11 @@ ModelSet load_model_set(const ModelPaths& paths, torch::Device device, torch::Sc
   set.vae_config = vae_config(paths);
   set.whisper_config = whisper_config(paths);
   set.unet = load_unet(set.unet_config, paths);
+  next();
   set.vae = load_vae(set.vae_config, paths);
+  next();
   set.whisper = load_whisper(set.whisper_config, paths);
+  next();
   make_ready(set);
   return set;
 }

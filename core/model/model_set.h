@@ -3,6 +3,8 @@
 // models/README.md: the UNet (v1.5 or v1), the VAE and the Whisper-tiny encoder, on one device
 // in one dtype.
 
+#include <exception>
+#include <functional>
 #include <string>
 
 #include "nn/unet.h"
@@ -42,7 +44,17 @@ struct ModelSet {
 // mismatched. Weight files in another float dtype (an exported fp16 or bf16 set) are converted
 // as they are copied in. A VAE file without encoder tensors (a set exported for render or stream)
 // gives a VAE without its encoder, whose encode() throws nn::no_vae_encoder_error.
-ModelSet load_model_set(const ModelPaths& paths, torch::Device device, torch::ScalarType dtype);
+// keep_going, when given, is asked after each network has loaded (UNet, VAE, Whisper: seconds
+// each with the released files); false stops the load there, freeing what loaded, with
+// LoadStopped. A host that must be able to quit (the OBS source's destroy) waits for one network
+// at most, not for the set.
+ModelSet load_model_set(const ModelPaths& paths, torch::Device device, torch::ScalarType dtype,
+                        const std::function<bool()>& keep_going = {});
+
+// Thrown by load_model_set when its keep_going said false.
+struct LoadStopped : std::exception {
+  const char* what() const noexcept override { return "the model load was stopped"; }
+};
 
 // The VAE alone (avatar creation encodes with it and needs nothing else of the set), loaded as
 // load_model_set loads it, on the device in the dtype, eval mode, no gradients. Throws Error

@@ -11,8 +11,8 @@ std::string SessionModels::key() const {
          "\n" + dtype_text(dtype);
 }
 
-ModelSet SessionModels::load() const {
-  return load_model_set(ModelPaths::in(models_dir, version), device, dtype);
+ModelSet SessionModels::load(const std::function<bool()>& keep_going) const {
+  return load_model_set(ModelPaths::in(models_dir, version), device, dtype, keep_going);
 }
 
 void check_session_avatar(const avatar::Avatar& avatar, const std::string& name) {

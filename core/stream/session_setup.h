@@ -29,9 +29,10 @@ struct SessionModels {
   // The four on one line each: equal keys load the same ModelSet, so a host that keeps its models
   // across reconfigurations reloads them only when the key changes.
   std::string key() const;
-  // load_model_set of ModelPaths::in(models_dir, version) on device in dtype. Throws its Error
-  // naming the file for anything missing or mismatched.
-  ModelSet load() const;
+  // load_model_set of ModelPaths::in(models_dir, version) on device in dtype, asking keep_going
+  // between the networks. Throws its Error naming the file for anything missing or mismatched,
+  // or LoadStopped.
+  ModelSet load(const std::function<bool()>& keep_going = {}) const;
 };
 
 // Before any model loads: throws Error naming `name` (the avatar as the user gave it) when the
