@@ -6,8 +6,8 @@
 # the FFmpeg and OpenCV runtimes, ...), never a -dev package.
 #
 # A build against a LibTorch that no Debian package ships (MUSETALK_TORCH_PREFIX: an official
-# LibTorch or a PyTorch install) keeps that LibTorch out of Depends (dpkg-shlibdeps cannot map
-# it to a package) and names it in the description; the binaries find it through their RPATH.
+# LibTorch or a PyTorch install) keeps that LibTorch out of Depends (no package holds it) and
+# names it in the description; the binaries find it through their RUNPATH.
 
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME musetalk)
@@ -31,20 +31,8 @@ if(musetalk_torch_dir MATCHES "^/usr/lib")
   set(CPACK_DEBIAN_PACKAGE_DEPENDS "libopenblas0-pthread | libopenblas0")
   set(musetalk_torch_note "LibTorch comes from Debian's libtorch package (CPU).")
 else()
-  # dpkg-shlibdeps cannot map a library outside Debian's packages to a package: every folder
-  # the LibTorch libraries (and a CUDA LibTorch's toolkit libraries) come from is private.
-  set(musetalk_private_dirs "${musetalk_torch_dir}")
-  foreach(lib IN LISTS TORCH_LIBRARIES TORCH_CUDA_LIBRARIES)
-    if(lib MATCHES "^/" AND NOT lib MATCHES "^/usr/lib")
-      get_filename_component(dir "${lib}" DIRECTORY)
-      list(APPEND musetalk_private_dirs "${dir}")
-    endif()
-  endforeach()
-  if(CUDAToolkit_LIBRARY_DIR)
-    list(APPEND musetalk_private_dirs "${CUDAToolkit_LIBRARY_DIR}")
-  endif()
-  list(REMOVE_DUPLICATES musetalk_private_dirs)
-  set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS_PRIVATE_DIRS "${musetalk_private_dirs}")
+  # CPack runs dpkg-shlibdeps with --ignore-missing-info: a library no Debian package holds (this
+  # LibTorch's, a CUDA LibTorch's bundled CUDA libraries) stays out of Depends.
   if(CAFFE2_USE_CUDA)
     set(musetalk_torch_kind "CUDA")
     foreach(v IN ITEMS CUDAToolkit_VERSION CUDA_VERSION)
