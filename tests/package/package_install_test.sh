@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The Debian package as a user gets it (issue: one installable package), on a fresh Debian 12:
 # cpack builds the .deb from this build folder (cmake/Packaging.cmake), debootstrap makes a
-# minimal bookworm root, and `apt-get install --no-install-recommends ./musetalk_*.deb` inside it
-# pulls the runtime libraries from the package's Depends alone. Then, all inside that root:
+# minimal bookworm root (with bookworm-updates and the security suite, as an installed system
+# has), and `apt-get install --no-install-recommends ./musetalk_*.deb` inside it pulls the
+# runtime libraries from the package's Depends alone. Then, all inside that root:
 #   - no -dev package was pulled, and every file is where the PATH and Debian's OBS 29 look
 #     (usr/bin, usr/lib/<triplet>/obs-plugins, usr/share/obs/obs-plugins/musetalk-obs);
 #   - `musetalk --version` runs and names OpenBLAS as the BLAS in use, and `musetalk models
@@ -10,8 +11,10 @@
 #   - the real OBS application (Debian's obs-studio, installed next to it as a user would),
 #     started under Xvfb with a scratch HOME and no plugin path of ours, loads musetalk-obs from
 #     the system plugin folder: its log names the module and the source type.
-# Needs root (debootstrap, chroot, mounts: exit 77, skipped, without it) and Debian's mirror
-# (MIRROR, default http://deb.debian.org/debian); about a minute here.
+# Needs root with the right to mount (debootstrap, chroot, a mount namespace; not root: exit 77,
+# skipped) and Debian's mirrors (MIRROR, SECURITY_MIRROR; http_proxy and https_proxy are passed
+# on). About a minute with a nearby mirror; every network step has its own time limit, well
+# inside the test's 600 s.
 # Usage: package_install_test.sh BUILD_DIR (CPACK: the cpack to run, default cpack)
 set -euo pipefail
 
@@ -24,35 +27,59 @@ if [ "$(id -u)" -ne 0 ]; then
   echo "SKIP: installing into a fresh Debian root needs root (debootstrap, chroot, mount)"
   exit 77
 fi
-for tool in debootstrap chroot unshare; do
+for tool in debootstrap chroot unshare timeout; do
   command -v "$tool" >/dev/null || fail "$tool is missing: apt-get install debootstrap util-linux"
 done
-# The mounts below live in a mount namespace of this script's own, so they end with it however
-# it ends.
+# The mounts live in a mount namespace of this script's own, so they end with it however it
+# ends; OBS runs in a network namespace of its own, so its X display is private too.
 if [ -z "${MUSETALK_IN_MOUNT_NS:-}" ]; then
+  unshare --mount --net true 2>/dev/null ||
+    fail "cannot create mount and network namespaces (unshare): run as root with CAP_SYS_ADMIN (a container needs --privileged)"
   MUSETALK_IN_MOUNT_NS=1 exec unshare --mount --propagation private "$0" "$@"
 fi
 
 build=$(cd "$1" && pwd)
 mirror=${MIRROR:-http://deb.debian.org/debian}
-work=$(mktemp -d)
+security_mirror=${SECURITY_MIRROR:-http://deb.debian.org/debian-security}
+# In the build folder, not /tmp: the root grows to a few GB. One at a time (RUN_SERIAL), so a
+# root left by a run that was killed is removed here.
+work=$build/package-install-test
 root=$work/root
+rm -rf --one-file-system "$work"
+mkdir -p "$work"
 mounts=()
+obs_pid=
 cleanup() {
-  # OBS, Xvfb and xvfb-run share the session setsid gave them inside the root.
-  if [ -s "$root/tmp/obs.sid" ]; then
-    kill -TERM -- "-$(cat "$root/tmp/obs.sid")" 2>/dev/null || true
-    sleep 1
+  local rc=$?
+  set +e
+  if [ -n "$obs_pid" ]; then
+    kill -TERM -- "-$obs_pid" 2>/dev/null
+    for _ in $(seq 1 20); do
+      kill -0 -- "-$obs_pid" 2>/dev/null || break
+      sleep 0.5
+    done
+    kill -KILL -- "-$obs_pid" 2>/dev/null
+    wait "$obs_pid" 2>/dev/null
   fi
-  for ((i = ${#mounts[@]} - 1; i >= 0; i--)); do umount -l "${mounts[i]}" 2>/dev/null || true; done
+  for ((i = ${#mounts[@]} - 1; i >= 0; i--)); do umount -R -l "${mounts[i]}" 2>/dev/null; done
   rm -rf --one-file-system "$work"
+  exit "$rc"
 }
 trap cleanup EXIT
-trap 'exit 143' TERM INT
+trap 'exit 143' TERM
+trap 'exit 130' INT
 
-in_root() {
-  chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-    DEBIAN_FRONTEND=noninteractive LANG=C.UTF-8 "$@"
+# A command inside the root with a clean environment (the proxies kept).
+root_env=(PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive LANG=C.UTF-8)
+for v in http_proxy https_proxy no_proxy; do
+  [ -n "${!v:-}" ] && root_env+=("$v=${!v}")
+done
+in_root() { chroot "$root" /usr/bin/env -i "${root_env[@]}" "$@"; }
+apt_in_root() {  # apt_in_root LOG ARGS...: apt-get with retries and a time limit
+  local log=$1
+  shift
+  timeout 300 chroot "$root" /usr/bin/env -i "${root_env[@]}" \
+    apt-get -o Acquire::Retries=3 -y -q "$@" >"$log" 2>&1
 }
 
 "${CPACK:-cpack}" --config "$build/CPackConfig.cmake" -B "$work/dist" >"$work/cpack.log" 2>&1 ||
@@ -62,23 +89,37 @@ echo "package: $(basename "$deb") ($(du -h "$deb" | cut -f1))"
 echo "Depends: $(dpkg-deb -f "$deb" Depends)"
 
 echo "==> debootstrap bookworm (minbase)"
-debootstrap --variant=minbase bookworm "$root" "$mirror" >"$work/debootstrap.log" 2>&1 ||
-  { tail -20 "$work/debootstrap.log"; fail "debootstrap failed"; }
+strapped=
+for attempt in 1 2; do
+  if timeout 300 debootstrap --variant=minbase bookworm "$root" "$mirror" \
+    >"$work/debootstrap.log" 2>&1; then
+    strapped=yes
+    break
+  fi
+  echo "debootstrap failed (attempt $attempt)"
+  rm -rf --one-file-system "$root"
+done
+[ -n "$strapped" ] || { tail -20 "$work/debootstrap.log"; fail "debootstrap failed from $mirror"; }
+cat >"$root/etc/apt/sources.list" <<EOF
+deb $mirror bookworm main
+deb $mirror bookworm-updates main
+deb $security_mirror bookworm-security main
+EOF
 mount -t proc proc "$root/proc" || fail "cannot mount /proc in the root"
 mounts+=("$root/proc")
 mount -t sysfs sysfs "$root/sys" || fail "cannot mount /sys in the root"
 mounts+=("$root/sys")
-for m in dev dev/pts; do
-  mount --bind "/$m" "$root/$m" || fail "cannot bind-mount /$m in the root"
-  mounts+=("$root/$m")
-done
+mount --rbind /dev "$root/dev" || fail "cannot bind-mount /dev in the root"
+mount --make-rslave "$root/dev"
+mounts+=("$root/dev")
 cp /etc/resolv.conf "$root/etc/resolv.conf"
 
 echo "==> apt-get install ./$(basename "$deb")"
 cp "$deb" "$root/tmp/musetalk.deb"
+apt_in_root "$work/apt-update.log" update ||
+  { tail -20 "$work/apt-update.log"; fail "apt-get update failed in the root"; }
 before=$(in_root dpkg-query -W -f='${Package}\n' | wc -l)
-in_root apt-get update -qq
-in_root apt-get install -y -qq --no-install-recommends /tmp/musetalk.deb >"$work/apt.log" 2>&1 ||
+apt_in_root "$work/apt.log" install --no-install-recommends /tmp/musetalk.deb ||
   { tail -30 "$work/apt.log"; fail "apt-get could not install the package"; }
 after=$(in_root dpkg-query -W -f='${Package}\n' | wc -l)
 echo "installed musetalk and the $((after - before - 1)) packages its Depends pulled"
@@ -104,18 +145,16 @@ check=$(in_root musetalk models check --models /tmp/empty-models 2>&1) || rc=$?
 grep -q 'models download' <<<"$check" || { echo "$check"; fail "models check gave no hint"; }
 
 echo "==> Debian's OBS under Xvfb, loading plugins from the system folders only"
-in_root apt-get install -y -qq --no-install-recommends obs-studio xvfb xauth >"$work/apt-obs.log" \
-  2>&1 || { tail -30 "$work/apt-obs.log"; fail "apt-get could not install obs-studio"; }
+apt_in_root "$work/apt-obs.log" install --no-install-recommends obs-studio xvfb xauth ||
+  { tail -30 "$work/apt-obs.log"; fail "apt-get could not install obs-studio"; }
 home=/tmp/obs-home
 mkdir -p "$root$home/.config/obs-studio"
 printf '[General]\nFirstRun=true\n' >"$root$home/.config/obs-studio/global.ini"
-# X sockets are shared with the host (abstract names): a display no Xvfb of the host holds.
-display=99
-while [ -e "/tmp/.X$display-lock" ] || [ -e "/tmp/.X11-unix/X$display" ]; do
-  display=$((display + 1))
-done
-in_root /bin/sh -c "HOME=$home setsid sh -c 'echo \$\$ >/tmp/obs.sid; exec xvfb-run \
-  -n $display -s \"-screen 0 1280x720x24\" obs --minimize-to-tray' >/tmp/obs.out 2>&1 &"
+# A child of this script in a session of its own (the cleanup ends it by its group) and a
+# network namespace of its own (X's abstract sockets: display :99 is free there).
+setsid unshare --net chroot "$root" /usr/bin/env -i "${root_env[@]}" HOME=$home \
+  xvfb-run -n 99 -s "-screen 0 1280x720x24" obs --minimize-to-tray >"$work/obs.out" 2>&1 &
+obs_pid=$!
 logs=$root$home/.config/obs-studio/logs
 loaded=
 for _ in $(seq 1 240); do
@@ -123,14 +162,17 @@ for _ in $(seq 1 240); do
     loaded=yes
     break
   fi
+  kill -0 "$obs_pid" 2>/dev/null || break
   sleep 0.5
 done
-log=$(ls "$logs"/*.txt 2>/dev/null | head -1)
+log=$(ls "$logs"/*.txt 2>/dev/null | head -1) || true
 if [ -z "$loaded" ]; then
   [ -n "$log" ] && cat "$log"
-  cat "$root/tmp/obs.out"
+  cat "$work/obs.out"
   fail "OBS did not log loading musetalk-obs from the installed package"
 fi
 grep -E "musetalk-obs" "$log"
-grep -q "Failed to load.*musetalk-obs" "$log" && fail "OBS logged a failure for musetalk-obs"
+if grep -q "Failed to load.*musetalk-obs" "$log"; then
+  fail "OBS logged a failure for musetalk-obs"
+fi
 echo "PASS: the package installs on a fresh Debian 12, its tool runs and OBS loads its plugin"
