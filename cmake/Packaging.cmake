@@ -33,19 +33,24 @@ if(musetalk_torch_dir MATCHES "^/usr/lib")
 else()
   # CPack runs dpkg-shlibdeps with --ignore-missing-info: a library no Debian package holds (this
   # LibTorch's, a CUDA LibTorch's bundled CUDA libraries) stays out of Depends.
+  # The LibTorch's own version, with the CUDA it was built for ("2.3.0+cu121"): the build-version
+  # file of an official LibTorch (pytorch/builder, the libtorch packaging), or torch/version.py
+  # of a PyTorch install (TORCH_INSTALL_PREFIX is its torch/ folder); else the CMake version.
+  set(musetalk_torch_version "${Torch_VERSION}")
+  if(EXISTS "${TORCH_INSTALL_PREFIX}/build-version")
+    file(STRINGS "${TORCH_INSTALL_PREFIX}/build-version" musetalk_torch_version LIMIT_COUNT 1)
+  elseif(EXISTS "${TORCH_INSTALL_PREFIX}/version.py")
+    file(STRINGS "${TORCH_INSTALL_PREFIX}/version.py" line REGEX "^__version__ *= *['\"]")
+    string(REGEX REPLACE "^__version__ *= *['\"]([^'\"]*).*" "\\1" musetalk_torch_version
+           "${line}")
+  endif()
   if(CAFFE2_USE_CUDA)
     set(musetalk_torch_kind "CUDA")
-    foreach(v IN ITEMS CUDAToolkit_VERSION CUDA_VERSION)
-      if(NOT "${${v}}" STREQUAL "")
-        set(musetalk_torch_kind "CUDA ${${v}}")
-        break()
-      endif()
-    endforeach()
   else()
     set(musetalk_torch_kind "CPU")
   endif()
   string(CONCAT musetalk_torch_note
-      "Built against the ${musetalk_torch_kind} LibTorch ${Torch_VERSION} in "
+      "Built against the ${musetalk_torch_kind} LibTorch ${musetalk_torch_version} in "
       "${musetalk_torch_dir}, which this package does not contain: install that LibTorch (or the "
       "PyTorch it came from) at the same path")
   if(CAFFE2_USE_CUDA)
