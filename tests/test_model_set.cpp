@@ -92,6 +92,31 @@ TEST(ModelSet, MissingFolderNamesTheFirstMissingFile) {
                       "musetalkV15/musetalk.json", "models check");
 }
 
+TEST(ModelSet, AFolderWithTheOtherUNetVersionOnlySaysWhichVersionItServes) {
+  test::TempDir tmp;
+  test::write_tiny_model_set(tmp.path());  // v1.5's UNet only
+  const Error e = error_of([&] {
+    load_model_set(ModelPaths::in(tmp.path().string(), UNetVersion::V1), torch::kCPU,
+                   torch::kFloat32);
+  });
+  EXPECT_NE(e.problem().find("holds the UNet of MuseTalk v15 only, not v1's"), std::string::npos)
+      << e.what();
+  EXPECT_NE(e.fix().find("--version v15"), std::string::npos) << e.what();
+  EXPECT_NE(e.fix().find("an avatar made for v15"), std::string::npos) << e.what();
+
+  // Both versions, v1.5's weights missing (a download that stopped): that file is missing, and
+  // nothing says v1 would do.
+  fs::create_directories(tmp.path() / "musetalk");
+  fs::copy_file(tmp.path() / "musetalkV15/musetalk.json", tmp.path() / "musetalk/musetalk.json");
+  fs::rename(tmp.path() / "musetalkV15/unet.pth", tmp.path() / "musetalk/pytorch_model.bin");
+  const Error partial = error_of([&] {
+    load_model_set(ModelPaths::in(tmp.path().string(), UNetVersion::V15), torch::kCPU,
+                   torch::kFloat32);
+  });
+  EXPECT_EQ(partial.problem(), "model file not found") << partial.what();
+  EXPECT_NE(partial.input().find("musetalkV15/unet.pth"), std::string::npos) << partial.what();
+}
+
 TEST(ModelSet, MismatchedWeightsNameTheFileAndTheKey) {
   test::TempDir tmp;
   test::write_tiny_model_set(tmp.path());

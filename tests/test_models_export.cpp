@@ -358,10 +358,19 @@ TEST_F(ModelsExport, V1SetHasTheV1NamesAndLoadsWithVersionV1) {
     ADD_FAILURE() << "a v1 set loaded as v1.5";
   } catch (const Error& e) {
     EXPECT_EQ(e.input(), (fs::path(o.out) / "musetalkV15/musetalk.json").string());
-    EXPECT_NE(e.problem().find("holds the UNet of MuseTalk v1 ("), std::string::npos)
+    EXPECT_NE(
+        e.problem().find("the models folder " + o.out + " holds the UNet of MuseTalk v1 only"),
+        std::string::npos)
         << e.problem();
     EXPECT_NE(e.fix().find("--version v1"), std::string::npos) << e.fix();
   }
+  // Exported again without --version: the same hint.
+  const test::RunResult again = test::run_tool("models export --for render --models " + o.out +
+                                               " --out " + dir_.file("again"));
+  EXPECT_NE(again.exit_code, 0) << again.output;
+  EXPECT_NE(again.output.find("musetalkV15/unet.pth"), std::string::npos) << again.output;
+  EXPECT_NE(again.output.find("--version v1"), std::string::npos) << again.output;
+  EXPECT_FALSE(fs::exists(dir_.file("again")));
 }
 
 // --- the command, run as a user runs it ---

@@ -1,5 +1,6 @@
 #include "export/model_export.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <sstream>
 
@@ -303,9 +304,18 @@ ExportPlan plan_export(const ExportOptions& options) {
                                      ? "musetalk models download --for render"
                                      : "musetalk models download --only musetalk/musetalk.json "
                                        "musetalk/pytorch_model.bin";
-    throw Error(options.models_dir,
-                std::to_string(missing.size()) + " file(s) `models export --for " + plan.job +
-                    "` reads are missing:" + list,
+    const std::string problem = std::to_string(missing.size()) + " file(s) `models export --for " +
+                                plan.job + "` reads are missing:" + list;
+    // Only the UNet missing, and the other version's there: the folder is a set for that version.
+    const std::string unet_dir = plan.version == "v15" ? "musetalkV15/" : "musetalk/";
+    const bool only_unet = std::all_of(missing.begin(), missing.end(), [&](const std::string& m) {
+      return m.rfind(unet_dir, 0) == 0;
+    });
+    const auto other = only_other_unet_version(options.models_dir, plan.unet_version);
+    if (plan.job != "create" && only_unet && other) {
+      throw Error(options.models_dir, problem, other_unet_version_fix(*other, plan.unet_version));
+    }
+    throw Error(options.models_dir, problem,
                 "download them: " + download + " --models " + options.models_dir +
                     " (models/README.md), or give --models the folder that holds them");
   }

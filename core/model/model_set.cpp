@@ -42,22 +42,25 @@ void require_file(const std::string& f) {
   }
 }
 
-// A UNet file (config or weights) of p, which ModelPaths::in laid out for one version. When it is
-// missing but the folder holds the other version's UNet (an exported set holds one version only),
-// the fix names the version the folder can serve.
+std::string version_name(UNetVersion v) {
+  return v == UNetVersion::V15 ? "v15" : "v1";
+}
+
+// A UNet file (config or weights) of p, which ModelPaths::in laid out for one version. When the
+// folder holds neither of that version's UNet files but the other version's (an exported set
+// holds one version only), the error says so and names the version the folder can serve.
 void require_unet_file(const std::string& f, const ModelPaths& p) {
   if (fs::is_regular_file(f)) return;
   const fs::path unet_dir = fs::path(p.unet_config).parent_path();
-  const bool wanted_v15 = unet_dir.filename() == "musetalkV15";
-  const ModelPaths other = ModelPaths::in(unet_dir.parent_path().string(),
-                                          wanted_v15 ? UNetVersion::V1 : UNetVersion::V15);
-  if (fs::is_regular_file(other.unet_config) && fs::is_regular_file(other.unet_weights)) {
-    const std::string have = wanted_v15 ? "v1" : "v15";
+  const std::string models_dir = unet_dir.parent_path().string();
+  const UNetVersion wanted =
+      unet_dir.filename() == "musetalkV15" ? UNetVersion::V15 : UNetVersion::V1;
+  if (const auto other = only_other_unet_version(models_dir, wanted)) {
     throw Error(f,
-                std::string("model file not found: this folder holds the UNet of MuseTalk ") +
-                    have + " (" + other.unet_weights + "), not of " + (wanted_v15 ? "v15" : "v1"),
-                "use --version " + have + " (and an avatar made for " + have +
-                    "), or put the other UNet there as models/README.md says");
+                "model file not found: the models folder " + models_dir +
+                    " holds the UNet of MuseTalk " + version_name(*other) + " only, not " +
+                    version_name(wanted) + "'s",
+                other_unet_version_fix(*other, wanted));
   }
   require_file(f);
 }
@@ -157,6 +160,23 @@ void make_ready(ModelSet& set) {
 }
 
 }  // namespace
+
+std::optional<UNetVersion> only_other_unet_version(const std::string& dir, UNetVersion version) {
+  const auto files_present = [&](UNetVersion v) {
+    const ModelPaths p = ModelPaths::in(dir, v);
+    return int{fs::is_regular_file(p.unet_config)} + int{fs::is_regular_file(p.unet_weights)};
+  };
+  const UNetVersion other = version == UNetVersion::V15 ? UNetVersion::V1 : UNetVersion::V15;
+  if (files_present(version) != 0 || files_present(other) != 2) return std::nullopt;
+  return other;
+}
+
+std::string other_unet_version_fix(UNetVersion held, UNetVersion wanted) {
+  const std::string v = version_name(held);
+  return "use MuseTalk " + v + " (render and stream: --version " + v +
+         "; the OBS source: an avatar made for " + v + "), or add the " + version_name(wanted) +
+         " UNet as models/README.md says";
+}
 
 UNetVersion parse_unet_version(const std::string& text) {
   if (text == "v15" || text == "v1.5") return UNetVersion::V15;
