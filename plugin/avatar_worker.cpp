@@ -236,8 +236,9 @@ bool AvatarWorker::prepare(const WorkerConfig& config) {
   set_status(kLoadingStatus);
 
   // Each load step takes seconds: destroy (quit_) is checked between them, and between the
-  // networks of the model set, so it waits for one step at most, not for the whole load. What is
-  // loaded so far stays in loaded_ (freed by the worker thread as it ends).
+  // networks of the model set, so it waits for one step (or network) at most, not for the whole
+  // load. The steps done so far stay in loaded_ (freed by the worker thread as it ends); a model
+  // set stopped part-way is freed as LoadStopped leaves spec.load().
   avatar::Avatar avatar = avatar::load_avatar(config.avatar_dir);
   if (quit_) return false;
   // The UNet version the avatar records (musetalk render does the same), else v1.5.
