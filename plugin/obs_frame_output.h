@@ -6,7 +6,9 @@
 // render-time offset onto the audio, so the voice follows the lips (obs-studio
 // test/test-input/sync-async-source.c uses 0-based timestamps shared by audio and video the same
 // way); raw capture timestamps would put the audio at capture time instead, a whole inference
-// latency ahead of the picture.
+// latency ahead of the picture. The voice's timestamps are half an OBS frame later than its
+// frame's: OBS shows a frame on the first render tick at or after its timestamp, half a tick
+// late on average, and plays audio exactly on time, so this centres the two on each other.
 
 #include <atomic>
 #include <cstdint>
@@ -35,6 +37,7 @@ class ObsFrameOutput : public stream::FrameOutput {
   obs_source* source_;
   int64_t base_ns_;
   int64_t next_ns_;
+  int64_t voice_delay_ns_;  // half an OBS frame, read once per session
   const std::atomic<bool>& emit_audio_;
   std::atomic<int64_t>& frames_;
   std::vector<uint8_t> bgra_;

