@@ -3,26 +3,13 @@
 #include <obs.h>
 
 namespace musetalk::obs_plugin {
-namespace {
-
-// Half of OBS's video frame interval, or 0 before OBS has video. OBS shows an async frame at the
-// first render tick whose time has reached the frame's timestamp (obs-studio libobs/obs-source.c
-// ready_async_frame), so a frame is shown between 0 and one tick late, half a tick on average,
-// while audio plays at its own timestamp to the sample.
-int64_t half_obs_frame_ns() {
-  obs_video_info info{};
-  if (!obs_get_video_info(&info) || info.fps_num == 0) return 0;
-  return int64_t{1000000000} * info.fps_den / info.fps_num / 2;
-}
-
-}  // namespace
 
 ObsFrameOutput::ObsFrameOutput(obs_source* source, int64_t base_ns,
                                const std::atomic<bool>& emit_audio, std::atomic<int64_t>& frames)
     : source_(source),
       base_ns_(base_ns),
       next_ns_(base_ns),
-      voice_delay_ns_(half_obs_frame_ns()),
+      voice_delay_ns_(static_cast<int64_t>(obs_get_frame_interval_ns() / 2)),
       emit_audio_(emit_audio),
       frames_(frames) {}
 

@@ -1,14 +1,15 @@
 #pragma once
 // The session's frames into OBS: each frame converted from BGR to BGRA and handed to
 // obs_source_output_video, then (when emitting audio) the frame's own voice slice to
-// obs_source_output_audio, both stamped with the same timestamp on the source's private
-// timeline: base + index / fps, starting at 0 and never going back. OBS then copies each frame's
-// render-time offset onto the audio, so the voice follows the lips (obs-studio
-// test/test-input/sync-async-source.c uses 0-based timestamps shared by audio and video the same
-// way); raw capture timestamps would put the audio at capture time instead, a whole inference
-// latency ahead of the picture. The voice's timestamps are half an OBS frame later than its
-// frame's: OBS shows a frame on the first render tick at or after its timestamp, half a tick
-// late on average, and plays audio exactly on time, so this centres the two on each other.
+// obs_source_output_audio, stamped on the source's private timeline: the frame at base + index /
+// fps, starting at 0 and never going back, and its voice at the same time plus half an OBS frame.
+// OBS then copies a shown frame's render-time offset onto the audio, so the voice follows the
+// lips (obs-studio test/test-input/sync-async-source.c uses 0-based timestamps shared by audio
+// and video the same way); raw capture timestamps would put the audio at capture time instead, a
+// whole inference latency ahead of the picture. The half frame is an empirical centring: OBS shows
+// an async frame on a render tick after its timestamp (libobs/obs-source.c ready_async_frame),
+// and with the voice on the frame's own timestamp the picture came 23.6 ms after its voice on
+// average in OBS's output, -0.8 ms with the half frame (bench/RESULTS.md, OBS at 30 fps).
 
 #include <atomic>
 #include <cstdint>
@@ -37,7 +38,7 @@ class ObsFrameOutput : public stream::FrameOutput {
   obs_source* source_;
   int64_t base_ns_;
   int64_t next_ns_;
-  int64_t voice_delay_ns_;  // half an OBS frame, read once per session
+  int64_t voice_delay_ns_;  // half of OBS's frame interval, read once per session
   const std::atomic<bool>& emit_audio_;
   std::atomic<int64_t>& frames_;
   std::vector<uint8_t> bgra_;

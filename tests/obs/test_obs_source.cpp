@@ -782,12 +782,11 @@ TEST_F(ObsSourceTest, ToneBurstMakesFramesAndVoiceInSync) {
   // audio_padding_length_right = 2 frames past it (core/audio/audio_features.cpp window_steps),
   // and the session's voice gate reads that window (core/stream/stream_session.cpp
   // speech_weights), as the mouth anticipates the sound. That onset frame's voice is stamped half
-  // an OBS frame after it (plugin/obs_frame_output.h: OBS shows a frame up to one render tick
-  // late, half a tick on average); sync_ms = (onset frame shown) - (onset heard) =
-  // offset + phase, where the A/V offset is the frame's render time minus its voice's start in
-  // the mix and phase (in (-1 frame, 0]) is where the frame's voice starts before the onset. So
-  // sync_ms <= offset < sync_ms + 1 frame: sync_ms outside +-1 frame means the offset is
-  // outside it too.
+  // an OBS frame after it (plugin/obs_frame_output.h); sync_ms = (onset frame shown) - (onset
+  // heard) = offset + phase, where the A/V offset is the frame's render time minus its voice's
+  // start in the mix and phase (in (-1 frame, 0]) is where the frame's voice starts before the
+  // onset. So sync_ms <= offset < sync_ms + 1 frame: sync_ms outside the tolerance below means
+  // the offset is outside it too.
   constexpr int kAvatarFps = 25;  // data/sample/avatar/avatar.json
   constexpr int kLeadFrames = 2;
   const double avatar_frame_ms = 1000.0 / kAvatarFps;
