@@ -313,7 +313,11 @@ ExportPlan plan_export(const ExportOptions& options) {
     });
     const auto other = only_other_unet_version(options.models_dir, plan.unet_version);
     if (plan.job != "create" && only_unet && other) {
-      throw Error(options.models_dir, problem, other_unet_version_fix(*other, plan.unet_version));
+      const std::string held = *other == UNetVersion::V15 ? "v15" : "v1";
+      throw Error(options.models_dir,
+                  problem + "\n  the folder holds the UNet of MuseTalk " + held + " only",
+                  "export it with --version " + held + ", or add the " + plan.version +
+                      " UNet as models/README.md says");
     }
     throw Error(options.models_dir, problem,
                 "download them: " + download + " --models " + options.models_dir +

@@ -46,6 +46,15 @@ std::string version_name(UNetVersion v) {
   return v == UNetVersion::V15 ? "v15" : "v1";
 }
 
+// The fix of a load that wants one UNet version from a folder that holds the other only, for
+// the tool's options and the OBS source alike.
+std::string other_unet_version_fix(UNetVersion held, UNetVersion wanted) {
+  const std::string v = version_name(held);
+  return "use MuseTalk " + v + " (render and stream: --version " + v +
+         "; the OBS source: an avatar made for " + v + "), or add the " + version_name(wanted) +
+         " UNet as models/README.md says";
+}
+
 // A UNet file (config or weights) of p, which ModelPaths::in laid out for one version. When the
 // folder holds neither of that version's UNet files but the other version's (an exported set
 // holds one version only), the error says so and names the version the folder can serve.
@@ -169,13 +178,6 @@ std::optional<UNetVersion> only_other_unet_version(const std::string& dir, UNetV
   const UNetVersion other = version == UNetVersion::V15 ? UNetVersion::V1 : UNetVersion::V15;
   if (files_present(version) != 0 || files_present(other) != 2) return std::nullopt;
   return other;
-}
-
-std::string other_unet_version_fix(UNetVersion held, UNetVersion wanted) {
-  const std::string v = version_name(held);
-  return "use MuseTalk " + v + " (render and stream: --version " + v +
-         "; the OBS source: an avatar made for " + v + "), or add the " + version_name(wanted) +
-         " UNet as models/README.md says";
 }
 
 UNetVersion parse_unet_version(const std::string& text) {

@@ -22,11 +22,8 @@ UNetVersion parse_unet_version(const std::string& text);
 // The other version when the models folder dir holds neither of version's UNet files (config,
 // weights) but both of the other's, as a set exported by `musetalk models export` holds one
 // version only; nullopt otherwise (a folder with part of version's UNet lacks a file, not the
-// version). For errors about a missing UNet file, with other_unet_version_fix's text.
+// version). For errors about a missing UNet file.
 std::optional<UNetVersion> only_other_unet_version(const std::string& dir, UNetVersion version);
-// "use MuseTalk <held> (...), or add the <wanted> UNet ...": the fix of such an error, for the
-// tool's options and the OBS source alike.
-std::string other_unet_version_fix(UNetVersion held, UNetVersion wanted);
 
 struct ModelPaths {
   std::string unet_config, unet_weights;
